@@ -5,6 +5,7 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type Config } from './config-schema.ts';
 import { ConfigError } from './config-error.ts';
+import { deepMerge, isMapping as isTree } from './deep-merge.ts';
 
 /** The shipped defaults; every key is there, commented. */
 export const DEFAULT_CONFIG_FILE = fileURLToPath(new URL('../../config/default.yaml', import.meta.url));
@@ -98,7 +99,7 @@ function readYamlFile(file: string, label: string, problems: string[]): Tree | n
     return null;
   }
   try {
-    const tree: unknown = parseYaml(text, { prettyErrors: false });
+    const tree: unknown = parseYaml(text);
     if (tree === null || tree === undefined) return {};
     if (!isTree(tree)) {
       problems.push(`${label}: the file must hold a mapping of keys`);
@@ -175,20 +176,6 @@ function markSources(tree: Tree, prefix: string[], source: string, sources: Map<
     sources.set(keyPath.join('.'), source);
     if (isTree(value)) markSources(value, keyPath, source, sources);
   }
-}
-
-function isTree(value: unknown): value is Tree {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** Mappings merge key by key; anything else (arrays included) is replaced. */
-function deepMerge(base: Tree, over: Tree): Tree {
-  const out: Tree = { ...base };
-  for (const [key, value] of Object.entries(over)) {
-    const current = out[key];
-    out[key] = isTree(current) && isTree(value) ? deepMerge(current, value) : value;
-  }
-  return out;
 }
 
 function getPath(tree: Tree, keyPath: string[]): unknown {

@@ -60,6 +60,10 @@ export class PgBossJobQueue implements JobQueue {
       max: Math.max(2, options.defaults.concurrency + 1),
       superviseIntervalSeconds: options.defaults.superviseIntervalSeconds,
       monitorIntervalSeconds: Math.max(options.defaults.superviseIntervalSeconds, 10),
+      // Workers of idle queues wake on NOTIFY when a job is sent; a backlog seen in the queue cache
+      // (refreshed every few seconds) makes them fetch back to back instead of once per poll.
+      useListenNotify: true,
+      queueCacheIntervalSeconds: Math.min(5, options.defaults.superviseIntervalSeconds),
       schedule: false,
       instanceName: options.instanceName ?? 'lookout',
       openTelemetry: { enabled: false },
@@ -102,7 +106,7 @@ export class PgBossJobQueue implements JobQueue {
         expireInSeconds: def.expireInSeconds ?? this.defaults.expireInSeconds,
         deleteAfterSeconds: this.defaults.retentionDays * 86_400,
       };
-      await this.boss.createQueue(def.queue, { policy: def.dedupe ? 'stately' : 'standard', ...queueOptions });
+      await this.boss.createQueue(def.queue, { policy: def.dedupe ? 'stately' : 'standard', notify: true, ...queueOptions });
       await this.boss.updateQueue(def.queue, queueOptions);
     }
     if (!options.work) return;
@@ -113,6 +117,9 @@ export class PgBossJobQueue implements JobQueue {
           batchSize: 1,
           localConcurrency: def.concurrency ?? this.defaults.concurrency,
           pollingIntervalSeconds: this.defaults.pollingIntervalSeconds,
+          // Retries and delayed jobs are not announced by NOTIFY: keep polling at the normal pace.
+          notifyPollingIntervalSeconds: this.defaults.pollingIntervalSeconds,
+          burstWhenReadyExceeds: 1,
           perJobResults: true,
         },
         async (jobs: Job<object>[]) => Promise.all(jobs.map((job) => this.run(def, job))),

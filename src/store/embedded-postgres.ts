@@ -103,7 +103,7 @@ export class EmbeddedPostgres {
     try {
       const binaries = await loadBinaries();
       const identity = process.getuid?.() === 0 ? resolveOsUser(options.osUser, logger) : null;
-      if (identity) assertReachable([binaries.postgres, dataDir], identity, options.osUser);
+      if (identity) assertReachable([binaries.postgres, path.join(dataDir, 'postgres')], identity, options.osUser);
 
       const pgData = path.join(dataDir, 'postgres');
       if (!existsSync(path.join(pgData, 'PG_VERSION'))) {
@@ -274,7 +274,7 @@ async function initialise(binaries: Binaries, pgData: string, identity: Identity
   );
   if (result.status !== 0) {
     await rm(staging, { recursive: true, force: true });
-    const output = `${result.stderr ?? ''}${result.stdout ?? ''}`.trim().split('\n').slice(-5).join(' | ');
+    const output = (result.stderr || result.stdout || '').trim().split('\n').slice(-3).join(' | ');
     throw new EmbeddedDatabaseError(`initdb failed (${result.error?.message ?? `exit ${result.status}`}): ${output}`);
   }
   await rename(staging, pgData);
