@@ -38,7 +38,7 @@ const template = `lookout_tpl_${runId}`;
 let exitCode = 1;
 try {
   await admin(async (client) => client.query(`create database ${template}`));
-  const knex = createKnex(databaseUrl(adminUrl, template), 2);
+  const knex = createKnex(databaseUrl(adminUrl, template), { poolMax: 2, logger });
   try {
     await migrateLatest(knex);
   } finally {

@@ -32,6 +32,6 @@ export function createApp(deps: AppDeps): Koa {
   const root = new Router();
   for (const router of deps.routers) root.use(router.routes());
   app.use(root.routes());
-  app.use(root.allowedMethods({ throw: true }));
+  app.use(root.allowedMethods());
   return app;
 }

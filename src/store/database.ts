@@ -32,7 +32,7 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
     });
     url = embedded.connectionString;
   }
-  const knex = createKnex(url, config.database.poolMax, config.database.statementTimeoutSeconds);
+  const knex = createKnex(url, { poolMax: config.database.poolMax, statementTimeoutSeconds: config.database.statementTimeoutSeconds, logger });
   logger.info({ engine: embedded ? 'embedded' : 'server', url: redactUrl(url) }, 'database open');
   return {
     knex,
@@ -45,9 +45,23 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
   };
 }
 
+export interface KnexOptions {
+  poolMax?: number;
+  statementTimeoutSeconds?: number;
+  /** Where knex's own warnings go (instead of the console). */
+  logger?: Logger;
+}
+
 /** A knex pool on `url`; every connection gets the statement timeout and UTC. */
-export function createKnex(url: string, poolMax = 10, statementTimeoutSeconds = 0): Knex {
+export function createKnex(url: string, options: KnexOptions = {}): Knex {
+  const { poolMax = 10, statementTimeoutSeconds = 0, logger } = options;
   return knexFactory({
+    log: {
+      warn: (message: unknown) => logger?.warn({ detail: String(message) }, 'database warning'),
+      error: (message: unknown) => logger?.error({ detail: String(message) }, 'database error'),
+      deprecate: (message: unknown) => logger?.debug({ detail: String(message) }, 'database deprecation'),
+      debug: (message: unknown) => logger?.trace({ detail: String(message) }, 'database debug'),
+    },
     client: 'pg',
     connection: {
       connectionString: url,

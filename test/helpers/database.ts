@@ -53,7 +53,7 @@ export async function createTestDatabase(label: string, options: { empty?: boole
     }
   });
   const url = databaseUrl(env.adminUrl, name);
-  const knex = createKnex(url, 5);
+  const knex = createKnex(url, { poolMax: 5 });
   return {
     name,
     url,

@@ -62,8 +62,15 @@ export function errorHandler(logger: Logger): Middleware {
   return async (ctx, next) => {
     try {
       await next();
-      if (ctx.status === 404 && ctx.body === undefined) {
+      const empty = ctx.body === undefined || ctx.body === null || ctx.body === '';
+      if (empty && ctx.status === 404) {
         throw new NotFoundError(`no route for ${ctx.method} ${ctx.path}`, { code: 'route_not_found' });
+      }
+      if (empty && ctx.status === 405) {
+        throw new AppError(405, 'method_not_allowed', `${ctx.method} is not allowed on ${ctx.path}`);
+      }
+      if (empty && ctx.status === 501) {
+        throw new AppError(501, 'not_implemented', `${ctx.method} is not implemented`);
       }
     } catch (err) {
       const appError = toAppError(err);
