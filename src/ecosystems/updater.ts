@@ -1,0 +1,58 @@
+import type { Readable } from 'node:stream';
+import type { EnrichmentRecord, VulnerabilityRecord } from './vulnerability-record.ts';
+
+/** A conditional GET on a configured feed URL. */
+export interface FeedRequest {
+  url: string;
+  /** Validators from the previous successful fetch of this URL. */
+  etag?: string | null;
+  lastModified?: string | null;
+}
+
+export type FeedResponse =
+  | { status: 'unchanged' }
+  | { status: 'ok'; etag: string | null; lastModified: string | null; body: Readable };
+
+/** HTTP for updaters: only URLs under the feed's configured base are fetched; limits and timeouts applied. */
+export interface FeedHttp {
+  get(request: FeedRequest, signal?: AbortSignal): Promise<FeedResponse>;
+}
+
+/** Returned by `fetch` when nothing changed since `previous`: one request, no parse. */
+export const UNCHANGED = Symbol('unchanged');
+
+/** What a fetch stored: the files (in the run's spool directory) and the fingerprint for next time. */
+export interface Fetched {
+  /** Opaque, stored with the run; equal fingerprints mean equal data. */
+  fingerprint: string;
+  /** Validators per URL, passed back in `FetchContext.validators` next time. */
+  validators: Record<string, { etag: string | null; lastModified: string | null }>;
+  /** Paths of the downloaded files, in the spool directory. */
+  files: string[];
+}
+
+export interface FetchContext {
+  /** The configured base URL (`feeds.<name>.url`, defaulting to the upstream). */
+  url: string;
+  http: FeedHttp;
+  /** A directory private to this run; downloads go here (never whole feeds in memory). */
+  spoolDir: string;
+  previousFingerprint: string | null;
+  validators: Record<string, { etag: string | null; lastModified: string | null }>;
+  signal?: AbortSignal;
+}
+
+/**
+ * A feed updater: a conditional fetch, then a pure streaming parse of what was fetched. Parsing
+ * never loads a whole feed into memory (tens to hundreds of MB) and never touches the network.
+ * A malformed feed throws (the run fails and the previous data stays).
+ */
+export interface Updater {
+  /** Stable name, also the config key: `feeds.<name>`. */
+  readonly name: string;
+  readonly version: string;
+  /** The real upstream base URL. */
+  readonly defaultUrl: string;
+  fetch(context: FetchContext): Promise<Fetched | typeof UNCHANGED>;
+  parse(fetched: Fetched): AsyncIterable<VulnerabilityRecord | EnrichmentRecord>;
+}
