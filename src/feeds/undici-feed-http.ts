@@ -111,7 +111,7 @@ export class UndiciFeedHttp implements FeedHttp {
     } catch {
       throw new FeedFetchError(`not a URL: ${redactUrl(url)}`);
     }
-    if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:' && parsed.protocol !== 'file:') {
+    if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
       throw new FeedFetchError(`unsupported scheme in ${redactUrl(url)}`);
     }
     const allowed = this.options.allowedBases.some((base) => isUnder(parsed, base));
