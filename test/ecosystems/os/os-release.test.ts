@@ -84,7 +84,7 @@ withFixtures(`claircore os-release samples give the recorded distribution fields
     const want = JSON.parse(parts.Distribution ?? '{}') as Record<string, string>;
     const parsed = JSON.parse(parts.Parsed ?? '{}') as Record<string, string>;
     const got = await only({ 'etc/os-release': parts['os-release'] ?? '' });
-    t.is<string | undefined>(got.did, want.did, name);
+    t.is(got.did as string | undefined, want.did, name);
     t.is(got.name, want.name, name);
     // Values are trimmed ("15.1 " → "15.1"); claircore keeps the space.
     t.is(got.version, want.version?.trim(), name);
