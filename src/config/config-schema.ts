@@ -64,6 +64,49 @@ const metricsSchema = z.strictObject({
   processMetrics: z.boolean(),
 });
 
+/** `os/arch[/variant]`, as in an OCI index (`linux/amd64`, `linux/arm64/v8`). */
+const platform = z.string().regex(/^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/, 'must be os/arch or os/arch/variant');
+
+/** One registry Lookout accepts pushes from and pulls from (never a host from a webhook body). */
+const registrySchema = z.strictObject({
+  /** Names the registry in webhook paths: /webhooks/<kind>/<name>. */
+  name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'must be lowercase letters, digits, . _ -'),
+  /** Base URL (scheme, host, port); only this origin (and its blob redirects) is fetched from. */
+  url: z.url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL' }),
+  /** The secret the registry sends with its webhooks (Distribution: `Authorization: Bearer <secret>`). */
+  webhookSecret: z.string().min(8, 'must be at least 8 characters').optional(),
+  /** Header carrying the secret for Quay (which cannot sign); the `token` query parameter also works. */
+  webhookHeader: z.string().regex(/^[A-Za-z0-9-]+$/).default('authorization'),
+  /** Basic or token-service credentials, used as the registry's challenge asks. */
+  username: z.string().min(1).optional(),
+  password: z.string().min(1).optional(),
+  /** OAuth2 refresh token for the token service (instead of a password). */
+  refreshToken: z.string().min(1).optional(),
+  /** A static bearer token sent as is. */
+  bearerToken: z.string().min(1).optional(),
+  /** Platforms to scan in multi-arch images; empty = every linux platform in the index. */
+  platforms: z.array(platform).default([]),
+  /** Requests in flight to this registry at once. */
+  concurrency: z.number().int().positive().max(64).default(4),
+  timeouts: z
+    .strictObject({
+      connectSeconds: z.number().positive().default(10),
+      headersSeconds: z.number().positive().default(30),
+      bodyIdleSeconds: z.number().positive().default(60),
+    })
+    .prefault({}),
+  /** Accept TLS certificates that do not verify (a registry with a private CA). */
+  insecureTls: z.boolean().default(false),
+});
+export type RegistryConfig = z.infer<typeof registrySchema>;
+
+const intakeSchema = z.strictObject({
+  /** Push events for one digest within this window cause one scan (index children arrive before their index). */
+  debounceSeconds: z.number().min(0).max(300),
+  /** Walk each registry's catalog and tags this often to catch pushes it never announced; 0 = off. */
+  reconcileIntervalMinutes: z.number().int().min(0),
+});
+
 /** The whole configuration, as validated once at start. */
 export const configSchema = z
   .strictObject({
@@ -75,8 +118,18 @@ export const configSchema = z
     jobs: jobsSchema,
     log: logSchema,
     metrics: metricsSchema,
+    registries: z.array(registrySchema),
+    intake: intakeSchema,
   })
   .superRefine((config, ctx) => {
+    const seen = new Set<string>();
+    config.registries.forEach((registry, i) => {
+      if (seen.has(registry.name)) ctx.addIssue({ code: 'custom', path: ['registries', i, 'name'], message: `duplicate registry name ${registry.name}` });
+      seen.add(registry.name);
+      if ((registry.username === undefined) !== (registry.password === undefined) && registry.refreshToken === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['registries', i], message: 'username and password go together' });
+      }
+    });
     if (config.jobs.retryDelayMaxSeconds < config.jobs.retryDelaySeconds) {
       ctx.addIssue({
         code: 'custom',

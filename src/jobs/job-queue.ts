@@ -25,11 +25,21 @@ export interface JobDefinition<T> {
   concurrency?: number;
 }
 
+/**
+ * A connection that runs SQL with `$n` placeholders; given to {@link JobQueue.enqueue} so the job is
+ * written in the caller's own transaction (it exists exactly when that transaction commits).
+ */
+export interface JobDb {
+  executeSql(text: string, values?: unknown[]): Promise<{ rows: any[] }>;
+}
+
 export interface EnqueueOptions {
   /** Deduplication key (e.g. a manifest digest) for queues defined with `dedupe`. */
   key?: string;
   /** Run no earlier than this many seconds from now (debounce). */
   delaySeconds?: number;
+  /** Write the job through this connection (inside the caller's transaction). */
+  db?: JobDb;
 }
 
 export type JobState = 'created' | 'retry' | 'active' | 'completed' | 'cancelled' | 'failed';

@@ -165,6 +165,7 @@ export class PgBossJobQueue implements JobQueue {
     return this.boss.send(queue, data, {
       ...(options.key !== undefined ? { singletonKey: options.key } : {}),
       ...(options.delaySeconds !== undefined ? { startAfter: options.delaySeconds } : {}),
+      ...(options.db !== undefined ? { db: options.db } : {}),
     });
   }
 

@@ -7,6 +7,8 @@ export interface Metrics extends JobObserver {
   readonly registry: Registry;
   /** Records one HTTP request (route is the matched pattern, never the raw path). */
   httpRequest(method: string, route: string, status: number, seconds: number): void;
+  /** Counts webhook events by source and outcome (accepted, duplicate, ignored, unauthorized). */
+  webhookEvents(source: string, outcome: string, count: number): void;
   /** Reads queue depths when /metrics is scraped. */
   watchQueues(read: () => Promise<QueueCounts[]>): void;
   render(): Promise<string>;
@@ -44,6 +46,12 @@ export function createMetrics(options: { processMetrics: boolean }): Metrics {
     buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900],
     registers: [registry],
   });
+  const webhooks = new Counter({
+    name: 'lookout_webhook_events_total',
+    help: 'Registry webhook events by source and outcome (accepted, duplicate, ignored, unauthorized).',
+    labelNames: ['source', 'outcome'] as const,
+    registers: [registry],
+  });
   let readQueues: (() => Promise<QueueCounts[]>) | null = null;
   new Gauge({
     name: 'lookout_jobs',
@@ -75,6 +83,9 @@ export function createMetrics(options: { processMetrics: boolean }): Metrics {
     jobFinished(queue, outcome, seconds) {
       jobsFinished.inc({ queue, outcome });
       jobDuration.observe({ queue }, seconds);
+    },
+    webhookEvents(source, outcome, count) {
+      if (count > 0) webhooks.inc({ source, outcome }, count);
     },
     watchQueues(read) {
       readQueues = read;

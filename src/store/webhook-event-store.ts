@@ -1,0 +1,121 @@
+import type { Knex } from 'knex';
+import type { JobDb } from '../jobs/job-queue.ts';
+import type { RegistryEvent } from '../intake/registry-event.ts';
+import { knexJobDb } from './knex-job-db.ts';
+
+/** A webhook event as stored. */
+export interface StoredWebhookEvent {
+  id: number;
+  registryId: number;
+  source: RegistryEvent['source'];
+  eventId: string;
+  action: string | null;
+  repository: string | null;
+  tag: string | null;
+  digest: string | null;
+  mediaType: string | null;
+  body: unknown;
+  state: 'received' | 'enqueued' | 'ignored' | 'processed' | 'failed';
+  reason: string | null;
+  receivedAt: Date;
+}
+
+/** Received registry events, deduplicated on (registry, source, sender's event id). */
+export interface WebhookEventStore {
+  /**
+   * In one transaction: stores the events not seen before and calls `then` with the new ones and a
+   * connection in that transaction (to enqueue their jobs), so an event is stored with its job or
+   * not at all. Returns the new events; duplicates are skipped silently.
+   */
+  recordNew(registryId: number, events: readonly RegistryEvent[], then: (inserted: StoredWebhookEvent[], db: JobDb) => Promise<void>): Promise<StoredWebhookEvent[]>;
+  get(id: number): Promise<StoredWebhookEvent | null>;
+  /** Records how processing ended. */
+  finish(id: number, state: 'processed' | 'ignored' | 'failed', reason?: string): Promise<void>;
+  count(registryId?: number): Promise<number>;
+}
+
+interface Row {
+  id: string;
+  registry_id: string;
+  source: RegistryEvent['source'];
+  event_id: string;
+  action: string | null;
+  repository: string | null;
+  tag: string | null;
+  digest: string | null;
+  media_type: string | null;
+  body: unknown;
+  state: StoredWebhookEvent['state'];
+  reason: string | null;
+  received_at: Date;
+}
+
+function fromRow(r: Row): StoredWebhookEvent {
+  return {
+    id: Number(r.id),
+    registryId: Number(r.registry_id),
+    source: r.source,
+    eventId: r.event_id,
+    action: r.action,
+    repository: r.repository,
+    tag: r.tag,
+    digest: r.digest,
+    mediaType: r.media_type,
+    body: r.body,
+    state: r.state,
+    reason: r.reason,
+    receivedAt: r.received_at,
+  };
+}
+
+/** {@link WebhookEventStore} on PostgreSQL. */
+export class PgWebhookEventStore implements WebhookEventStore {
+  private readonly knex: Knex;
+
+  constructor(knex: Knex) {
+    this.knex = knex;
+  }
+
+  async recordNew(registryId: number, events: readonly RegistryEvent[], then: (inserted: StoredWebhookEvent[], db: JobDb) => Promise<void>): Promise<StoredWebhookEvent[]> {
+    if (events.length === 0) return [];
+    return this.knex.transaction(async (trx) => {
+      const rows = await trx('webhook_events')
+        .insert(
+          events.map((e) => ({
+            registry_id: registryId,
+            source: e.source,
+            event_id: e.eventId,
+            action: e.action,
+            repository: e.repository,
+            tag: e.tags.length > 1 ? null : e.tag,
+            digest: e.digest,
+            media_type: e.mediaType,
+            body: JSON.stringify(e.raw),
+            state: 'enqueued',
+          })),
+        )
+        .onConflict(['registry_id', 'source', 'event_id'])
+        .ignore()
+        .returning<Row[]>('*');
+      const inserted = rows.map(fromRow);
+      if (inserted.length > 0) await then(inserted, knexJobDb(trx));
+      return inserted;
+    });
+  }
+
+  async get(id: number): Promise<StoredWebhookEvent | null> {
+    const row = (await this.knex('webhook_events').where('id', id).first()) as Row | undefined;
+    return row ? fromRow(row) : null;
+  }
+
+  async finish(id: number, state: 'processed' | 'ignored' | 'failed', reason?: string): Promise<void> {
+    await this.knex('webhook_events').where({ id }).update({ state, reason: reason ?? null, processed_at: this.knex.fn.now() });
+  }
+
+  async count(registryId?: number): Promise<number> {
+    const query = this.knex('webhook_events').count<{ count: string }[]>('* as count');
+    if (registryId !== undefined) query.where({ registry_id: registryId });
+    const [row] = await query;
+    return Number(row?.count ?? 0);
+  }
+}
