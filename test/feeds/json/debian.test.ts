@@ -10,7 +10,7 @@ import type { VulnerabilityRecord } from '../../../src/ecosystems/vulnerability-
 import { FeedFetchError } from '../../../src/feeds/undici-feed-http.ts';
 import { startFeedServer } from '../../helpers/feed-server.ts';
 import { fixture, HAVE_FIXTURES, NO_FIXTURES } from '../../helpers/fixtures.ts';
-import { collect, fetched, runFetch } from './harness.ts';
+import { collect, fetched, runFetch, vulnerabilities } from './harness.ts';
 
 const maybe = HAVE_FIXTURES ? test : test.skip;
 const suffix = HAVE_FIXTURES ? '' : NO_FIXTURES;
@@ -125,7 +125,7 @@ maybe(`fetch: first Fetched, then UNCHANGED with one conditional request; new by
   const first = fetched(await runFetch(t, updater, url));
   t.is(first.files.length, 1);
   t.regex(first.fingerprint, /^sha256:[0-9a-f]{64}$/);
-  t.truthy(first.validators[url]?.etag);
+  t.truthy(first.validators[url]?.etag ?? undefined);
   t.is(first.validators[url]?.lastModified, 'Sun, 22 Nov 2026 10:00:00 GMT');
   t.is((await collect(updater.parse(first))).length, 25);
 
@@ -133,7 +133,7 @@ maybe(`fetch: first Fetched, then UNCHANGED with one conditional request; new by
   t.is(await runFetch(t, updater, url, first), UNCHANGED);
   t.is(server.count(), 1);
   t.is(server.requests[0]?.status, 304);
-  t.is(server.requests[0]?.headers['if-none-match'], first.validators[url]?.etag);
+  t.is(server.requests[0]?.headers['if-none-match'], first.validators[url]?.etag ?? undefined);
 
   server.set('/tracker/data/json', { body: readFileSync(VULNERABLECODE()) });
   const second = fetched(await runFetch(t, updater, url, first));
@@ -165,6 +165,6 @@ test('parse uses the supported releases of the day when none are configured', as
   const doc = { curl: { 'CVE-2099-2': { releases: { bullseye: { status: 'open', urgency: 'low' }, bookworm: { status: 'open', urgency: 'low' } } } } };
   server.set('/json', { body: JSON.stringify(doc) });
   const updater = createDebianUpdater({ now: () => new Date('2026-11-22T00:00:00Z') });
-  const records = await collect(updater.parse(fetched(await runFetch(t, updater, server.url('/json')))));
+  const records = vulnerabilities(await collect(updater.parse(fetched(await runFetch(t, updater, server.url('/json'))))));
   t.deepEqual(records.map((r) => r.distribution), ['debian:bookworm']);
 });

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { UndiciFeedHttp } from '../../../src/feeds/undici-feed-http.ts';
 import { UNCHANGED, type FetchContext, type Fetched, type Updater } from '../../../src/ecosystems/updater.ts';
+import type { EnrichmentRecord, VulnerabilityRecord } from '../../../src/ecosystems/vulnerability-record.ts';
 
 /** Drains an async iterable into an array. */
 export async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
@@ -49,4 +50,14 @@ export async function runFetch(
 export function fetched(result: Fetched | typeof UNCHANGED): Fetched {
   if (result === UNCHANGED) throw new Error('expected new data, got UNCHANGED');
   return result;
+}
+
+/** The vulnerability records of an updater's output (enrichment records dropped). */
+export function vulnerabilities(records: ReadonlyArray<VulnerabilityRecord | EnrichmentRecord>): VulnerabilityRecord[] {
+  return records.filter((r): r is VulnerabilityRecord => !('kind' in r));
+}
+
+/** The enrichment records of an updater's output. */
+export function enrichments(records: ReadonlyArray<VulnerabilityRecord | EnrichmentRecord>): EnrichmentRecord[] {
+  return records.filter((r): r is EnrichmentRecord => 'kind' in r);
 }
