@@ -1,0 +1,180 @@
+import test from 'ava';
+import { Readable } from 'node:stream';
+import zlib from 'node:zlib';
+import type { FileRequest, Scanner } from '../../src/ecosystems/scanner.ts';
+import { LayerFormatError, LayerLimitError } from '../../src/indexer/layer-errors.ts';
+import { readLayer } from '../../src/indexer/layer-reader.ts';
+import { buildTar, compress, END_OF_ARCHIVE, streamOf, ustarHeader, zeroBodyTar } from '../helpers/tar-builder.ts';
+
+function scanner(name: string, files: FileRequest): Scanner {
+  return { name, version: '1', kind: 'package', files, scan: () => ({}) };
+}
+
+const SCANNERS = [scanner('os', { paths: ['etc/os-release'] }), scanner('npm', { globs: ['**/package.json'] })];
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
+
+/** Samples this process's RSS while `work` runs; resolves to its result and the peak growth in bytes. */
+async function peakGrowth<T>(work: () => Promise<T>): Promise<{ value: T; growth: number }> {
+  globalThis.gc?.();
+  const baseline = process.memoryUsage.rss();
+  let peak = baseline;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage.rss());
+  }, 10);
+  try {
+    const value = await work();
+    peak = Math.max(peak, process.memoryUsage.rss());
+    return { value, growth: peak - baseline };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/**
+ * A compressed tar of `size` bytes of zero-filled 1 MiB entries, made by repeating one compressed
+ * 1 MiB block (gzip members and zstd frames may follow each other), so a 1 GiB bomb costs about a
+ * megabyte to make and hold, and no header gives its size away.
+ */
+function bomb(format: 'gzip' | 'zstd', size: number): Readable {
+  const pack = (data: Buffer): Buffer => (format === 'gzip' ? zlib.gzipSync(data, { level: 9 }) : zlib.zstdCompressSync(data));
+  const block = pack(Buffer.concat([ustarHeader('var/lib/bomb', MiB - 512), Buffer.alloc(MiB - 512)]));
+  const tail = pack(END_OF_ARCHIVE);
+  function* chunks(): Generator<Buffer> {
+    for (let written = 0; written < size; written += MiB) yield block;
+    yield tail;
+  }
+  return Readable.from(chunks(), { objectMode: false });
+}
+
+test('a truncated gzip layer fails with LayerFormatError', async (t) => {
+  const gz = compress(await buildTar([{ name: 'etc/os-release', data: 'ID=x\n'.repeat(5000) }, { name: 'b', data: Buffer.alloc(50_000, 1) }]), 'gzip');
+  const error = await t.throwsAsync(readLayer(streamOf(gz.subarray(0, Math.floor(gz.length / 2))), { scanners: SCANNERS }), { instanceOf: LayerFormatError });
+  t.regex(error?.message ?? '', /^gzip stream is corrupt: unexpected end of file/);
+  t.is(error?.code, 'layer_format');
+});
+
+test('a truncated zstd layer fails with LayerFormatError', async (t) => {
+  const zst = compress(await buildTar([{ name: 'etc/os-release', data: 'ID=x\n'.repeat(5000) }, { name: 'b', data: Buffer.alloc(50_000, 1) }]), 'zstd');
+  const error = await t.throwsAsync(readLayer(streamOf(zst.subarray(0, Math.floor(zst.length / 2))), { scanners: SCANNERS }), { instanceOf: LayerFormatError });
+  t.regex(error?.message ?? '', /^(zstd stream is corrupt|tar stream is corrupt): /);
+});
+
+test('corrupt compressed data fails with LayerFormatError', async (t) => {
+  const gz = compress(await buildTar([{ name: 'etc/os-release', data: 'ID=x\n'.repeat(5000) }]), 'gzip');
+  const damaged = Buffer.from(gz);
+  for (let i = 20; i < damaged.length - 20; i += 7) damaged[i] = damaged[i]! ^ 0x5a;
+  const error = await t.throwsAsync(readLayer(streamOf(damaged), { scanners: SCANNERS }), { instanceOf: LayerFormatError });
+  t.regex(error?.message ?? '', /^gzip stream is corrupt: /);
+
+  const zst = compress(await buildTar([{ name: 'etc/os-release', data: 'ID=x\n'.repeat(5000) }]), 'zstd');
+  const damagedZst = Buffer.from(zst);
+  for (let i = 12; i < damagedZst.length - 8; i += 5) damagedZst[i] = damagedZst[i]! ^ 0x5a;
+  const zstError = await t.throwsAsync(readLayer(streamOf(damagedZst), { scanners: SCANNERS }), { instanceOf: LayerFormatError });
+  t.regex(zstError?.message ?? '', /^(zstd|tar) stream is corrupt: /);
+});
+
+test('a corrupt tar header fails with LayerFormatError', async (t) => {
+  const tar = await buildTar([{ name: 'etc/os-release', data: 'ID=x\n' }, { name: 'etc/hostname', data: 'box\n' }]);
+  const damaged = Buffer.from(tar);
+  damaged[1024 + 3] = damaged[1024 + 3]! ^ 0xff; // the second header's name: its checksum no longer matches
+  for (const format of ['tar', 'gzip'] as const) {
+    const error = await t.throwsAsync(readLayer(streamOf(compress(damaged, format)), { scanners: SCANNERS }), { instanceOf: LayerFormatError });
+    t.regex(error?.message ?? '', /^tar stream is corrupt: Invalid tar header/);
+  }
+  // Bytes that are not a tar at all.
+  const garbage = await t.throwsAsync(readLayer(streamOf(Buffer.alloc(4096, 'not a tar ')), { scanners: SCANNERS }), { instanceOf: LayerFormatError });
+  t.regex(garbage?.message ?? '', /^tar stream is corrupt/);
+  // A tar cut inside a body.
+  const cut = await t.throwsAsync(readLayer(streamOf(tar.subarray(0, 700)), { scanners: SCANNERS }), { instanceOf: LayerFormatError });
+  t.regex(cut?.message ?? '', /Unexpected end of data/);
+  // A PAX header too large to be real.
+  const pax = Buffer.concat([ustarHeader('PaxHeader', 64 * MiB, 'x'), END_OF_ARCHIVE]);
+  const paxError = await t.throwsAsync(readLayer(streamOf(pax), { scanners: SCANNERS }), { instanceOf: LayerFormatError });
+  t.regex(paxError?.message ?? '', /Header exceeds max size/);
+});
+
+test('xz and bzip2 layers get a clear LayerFormatError', async (t) => {
+  const xz = Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00, 0, 0, 0, 0]);
+  await t.throwsAsync(readLayer(streamOf(xz), { scanners: SCANNERS }), { instanceOf: LayerFormatError, message: /xz-compressed/ });
+  await t.throwsAsync(readLayer(streamOf(Buffer.from('BZh91AY&SY')), { scanners: SCANNERS }), { instanceOf: LayerFormatError, message: /bzip2-compressed/ });
+});
+
+for (const format of ['gzip', 'zstd'] as const) {
+  test.serial(`a ${format} decompression bomb (1 GiB of zeros) is stopped by the decompressed-bytes limit while streaming`, async (t) => {
+    const started = performance.now();
+    const { value: error, growth } = await peakGrowth(() => t.throwsAsync(
+      readLayer(bomb(format, GiB), { scanners: [scanner('all', { match: () => true })], limits: { decompressedBytes: 64 * MiB } }),
+      { instanceOf: LayerLimitError },
+    ));
+    t.is(error?.limit, 'decompressedBytes');
+    t.is(error?.value, 64 * MiB);
+    t.regex(error?.message ?? '', /decompressedBytes limit of 67108864: decompressed \d+ bytes/);
+    t.true(growth < 128 * MiB, `RSS grew by ${Math.round(growth / MiB)} MiB`);
+    t.log(`stopped after ${Math.round(performance.now() - started)} ms, RSS growth ${Math.round(growth / MiB)} MiB`);
+  });
+}
+
+test('a header declaring more than the decompressed-bytes limit fails before its body is read', async (t) => {
+  const error = await t.throwsAsync(
+    readLayer(zeroBodyTar([{ name: 'huge', size: 100 * GiB }]), { scanners: SCANNERS }),
+    { instanceOf: LayerLimitError },
+  );
+  t.is(error?.limit, 'decompressedBytes');
+  t.regex(error?.message ?? '', /entry "huge" declares 107374182400 bytes/);
+});
+
+test('the compressed-bytes limit stops a long blob', async (t) => {
+  const error = await t.throwsAsync(readLayer(bomb('gzip', 256 * MiB), { scanners: SCANNERS, limits: { compressedBytes: 100_000 } }), { instanceOf: LayerLimitError });
+  t.is(error?.limit, 'compressedBytes');
+});
+
+/** 100,000 one-line files as a stream, made as they are read. */
+function tinyEntries(count: number): Iterable<{ name: string; size: number; data: Buffer }> {
+  return {
+    *[Symbol.iterator]() {
+      for (let i = 0; i < count; i++) yield { name: `usr/share/tiny/${i % 100}/f${i}`, size: 0, data: Buffer.from(`${i}\n`) };
+    },
+  };
+}
+
+test.serial('100,000 tiny entries: the entry limit stops them, and a high limit reads them quickly', async (t) => {
+  const limited = await t.throwsAsync(readLayer(zeroBodyTar(tinyEntries(100_000)), { scanners: SCANNERS, limits: { entries: 50_000 } }), { instanceOf: LayerLimitError });
+  t.is(limited?.limit, 'entries');
+  t.is(limited?.value, 50_000);
+
+  const started = performance.now();
+  const result = await readLayer(zeroBodyTar(tinyEntries(100_000)), {
+    scanners: [...SCANNERS, scanner('some', { match: (path) => path.endsWith('/f99999') || path.endsWith('/f12345') })],
+    limits: { entries: 200_000 },
+  });
+  const elapsed = performance.now() - started;
+  t.is(result.stats.entries, 100_000);
+  t.deepEqual([...result.scanners.get('some')!.files.keys()].sort(), ['usr/share/tiny/45/f12345', 'usr/share/tiny/99/f99999']);
+  t.is(result.scanners.get('some')!.files.get('usr/share/tiny/99/f99999')!.data.toString(), '99999\n');
+  t.true(elapsed < 20_000, `took ${Math.round(elapsed)} ms`);
+  t.log(`100,000 entries in ${Math.round(elapsed)} ms`);
+});
+
+test.serial('a 2 GiB entry no scanner wants is skipped without being buffered', async (t) => {
+  const entries = [
+    { name: 'opt/model/weights.bin', size: 2 * GiB },
+    { name: 'etc/os-release', size: 0, data: Buffer.from('ID=after-the-big-one\n') },
+  ];
+  const { value: result, growth } = await peakGrowth(() => readLayer(zeroBodyTar(entries), {
+    // One scanner would want it but for its cap: it must not be buffered either.
+    scanners: [...SCANNERS, scanner('bins', { globs: ['opt/**'], maxBytes: 10 * MiB })],
+  }));
+  t.is(result.stats.uncompressedBytes, 512 + 2 * GiB + 512 + 512 + 1024);
+  t.is(result.scanners.get('os')!.files.get('etc/os-release')!.data.toString(), 'ID=after-the-big-one\n');
+  t.deepEqual(result.scanners.get('bins')!.notes, [`skipped opt/model/weights.bin: ${2 * GiB} bytes is over this scanner's cap of ${10 * MiB}`]);
+  t.true(growth < 128 * MiB, `RSS grew by ${Math.round(growth / MiB)} MiB`);
+  t.log(`RSS growth ${Math.round(growth / MiB)} MiB`);
+});
+
+test('notes are bounded however many odd entries a layer has', async (t) => {
+  const entries = Array.from({ length: 500 }, (_, i) => ({ name: `../escape/${i}`, data: 'x' }));
+  const result = await readLayer(streamOf(await buildTar(entries)), { scanners: SCANNERS });
+  t.is(result.notes.length, 101);
+  t.is(result.notes.at(-1), '400 more notes left out');
+});
