@@ -6,6 +6,7 @@ import { EmbeddedDatabaseError } from '../store/embedded-postgres.ts';
 import { configCommand } from './config-command.ts';
 import { migrateCommand } from './migrate-command.ts';
 import { serveCommand } from './serve-command.ts';
+import { vercmpCommand } from './vercmp-command.ts';
 import { EXIT } from './exit-codes.ts';
 
 /** `lookout` — every subcommand goes through the composition root. */
@@ -34,6 +35,15 @@ export function buildProgram(): Command {
     .command('config')
     .description('validate the configuration and print it, secrets masked')
     .action(configCommand);
+
+  program
+    .command('vercmp')
+    .description('compare two versions as the ecosystem\'s own tool does: prints <, = or >')
+    .argument('<ecosystem>', 'dpkg, rpm, apk, pypi, npm, go, maven or gem')
+    .argument('[a]', 'first version')
+    .argument('[b]', 'second version')
+    .option('--batch', 'read "A<TAB>B" lines from stdin, print one of < = > (or ! for an invalid pair) per line')
+    .action(vercmpCommand);
 
   return program;
 }
