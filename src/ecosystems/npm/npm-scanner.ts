@@ -60,7 +60,16 @@ export function createNpmScanner(options: Partial<NpmScannerOptions> = {}): Scan
         const type = mode & S_IFMT;
         return (type === 0 || type === S_IFREG) && installedPackageDir(path) !== null;
       },
-      maxBytes: settings.maxBytes,
+      // Each manifest is parsed as it streams by; only the package (or the note) is kept.
+      extract: async (path, chunks) => {
+        const parts: Buffer[] = [];
+        let total = 0;
+        for await (const chunk of chunks) {
+          total += chunk.length;
+          if (total <= settings.maxBytes) parts.push(Buffer.from(chunk));
+        }
+        return encode(read(path, total, Buffer.concat(parts), settings.maxBytes));
+      },
     },
     scan(layer) {
       const packages: FoundPackage[] = [];
@@ -68,11 +77,7 @@ export function createNpmScanner(options: Partial<NpmScannerOptions> = {}): Scan
       for (const path of [...layer.files.keys()].sort()) {
         const file = layer.files.get(path);
         if (file === undefined) continue;
-        if (file.size > settings.maxBytes || file.data.length > settings.maxBytes) {
-          notes.push(`${path}: ${file.size} bytes, more than the ${settings.maxBytes}-byte limit; skipped`);
-          continue;
-        }
-        const found = packageFrom(path, file.data);
+        const found = decode(file.data) ?? read(path, file.size, file.data, settings.maxBytes);
         if (typeof found === 'string') notes.push(found);
         else {
           packages.push(found.pkg);
@@ -82,6 +87,34 @@ export function createNpmScanner(options: Partial<NpmScannerOptions> = {}): Scan
       return capNotes({ packages, notes }, settings.maxNotes);
     },
   };
+}
+
+type Found = { pkg: FoundPackage; note?: string } | string;
+
+function read(path: string, size: number, data: Buffer, maxBytes: number): Found {
+  if (size > maxBytes || data.length > maxBytes) return `${path}: ${size} bytes, more than the ${maxBytes}-byte limit; skipped`;
+  return packageFrom(path, data);
+}
+
+/** What `extract` keeps of one manifest. */
+function encode(found: Found): Buffer {
+  return Buffer.from(JSON.stringify({ npmManifest: 1, found }), 'utf8');
+}
+
+function decode(data: Buffer): Found | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(data.toString('utf8'));
+  } catch {
+    return null;
+  }
+  if (typeof value !== 'object' || value === null || (value as { npmManifest?: unknown }).npmManifest !== 1) return null;
+  const found = (value as { found?: unknown }).found;
+  if (typeof found === 'string') return found;
+  if (typeof found !== 'object' || found === null) return null;
+  const { pkg, note } = found as { pkg?: Partial<FoundPackage>; note?: unknown };
+  if (pkg?.ecosystem !== 'npm' || typeof pkg.name !== 'string' || typeof pkg.version !== 'string' || typeof pkg.path !== 'string') return null;
+  return typeof note === 'string' ? { pkg: pkg as FoundPackage, note } : { pkg: pkg as FoundPackage };
 }
 
 function packageFrom(path: string, data: Buffer): { pkg: FoundPackage; note?: string } | string {

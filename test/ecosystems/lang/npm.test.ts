@@ -31,6 +31,7 @@ fixtureTest(`installed packages under node_modules (scoped, nested, pnpm), not t
     node(`${NM}/old-bootstrap/package.json`, 'trivy-packagejson', 'package.json'),
   ];
   const { layer, unwanted } = await layerFor(npmScanner, entries);
+  t.true([...layer.files.values()].every((file) => file.data.length < 1024), 'only the package is kept, not the manifest');
   t.deepEqual(unwanted, [
     'usr/src/app/package.json',
     'usr/local/lib/node_modules/npm/node_modules/date-fns/esm/fp/isSaturday/package.json',
@@ -78,6 +79,15 @@ test('which paths are installed package manifests', (t) => {
   t.is(installedPackageDir('app/node_modules/@/a/package.json'), null);
 });
 
+test('a raw manifest handed to scan directly is read too', async (t) => {
+  const data = Buffer.from('{"name": "@babel/core", "version": "7.24.0"}');
+  const files = new Map([['node_modules/@babel/core/package.json', { path: 'node_modules/@babel/core/package.json', size: data.length, mode: 0o100644, data }]]);
+  t.deepEqual(await npmScanner.scan({ files, symlinks: new Map() }), {
+    packages: [{ ecosystem: 'npm', name: '@babel/core', version: '7.24.0', purl: 'pkg:npm/%40babel/core@7.24.0', path: 'node_modules/@babel/core/package.json' }],
+    notes: [],
+  });
+});
+
 test('package names and purls', (t) => {
   t.true(isNpmName('@babel/core'));
   t.true(isNpmName('JSONStream'), 'legacy upper case');
@@ -102,15 +112,17 @@ test('hostile manifests: malformed JSON, wrong types, oversized, binary junk', a
     { path: 'node_modules/h/package.json', data: Buffer.from('{"name": "h", "version": "latest"}') },
     { path: 'node_modules/i/package.json', data: Buffer.from('null') },
   ]);
-  t.deepEqual(tooBig, ['node_modules/e/package.json']);
+  t.deepEqual(tooBig, [], 'manifests are streamed; the scanner applies its own cap');
   const result = await scanner.scan(layer);
   t.deepEqual(ids(result.packages), ['g@2.0.0-beta.1', 'h@latest']);
-  t.is(result.notes?.length, 7);
-  t.regex(result.notes?.[0] ?? '', /^node_modules\/a\/package\.json: not valid JSON \(.+\); skipped$/);
-  t.is(result.notes?.[1], 'node_modules/b/package.json: not a JSON object; skipped');
-  t.is(result.notes?.[2], 'node_modules/c/package.json: no "name"; skipped');
-  t.is(result.notes?.[3], 'node_modules/d/package.json: d has no "version"; skipped');
-  t.regex(result.notes?.[4] ?? '', /^node_modules\/f\/package\.json: not valid JSON/);
-  t.is(result.notes?.[5], 'node_modules/h/package.json: h latest is not a semantic version');
-  t.is(result.notes?.[6], 'node_modules/i/package.json: not a JSON object; skipped');
+  const notes = result.notes ?? [];
+  t.is(notes.length, 8);
+  t.regex(notes[0] ?? '', /^node_modules\/a\/package\.json: not valid JSON \(.+\); skipped$/);
+  t.is(notes[1], 'node_modules/b/package.json: not a JSON object; skipped');
+  t.is(notes[2], 'node_modules/c/package.json: no "name"; skipped');
+  t.is(notes[3], 'node_modules/d/package.json: d has no "version"; skipped');
+  t.is(notes[4], `node_modules/e/package.json: ${layer.files.get('node_modules/e/package.json')?.size} bytes, more than the 1024-byte limit; skipped`);
+  t.regex(notes[5] ?? '', /^node_modules\/f\/package\.json: not valid JSON/);
+  t.is(notes[6], 'node_modules/h/package.json: h latest is not a semantic version');
+  t.is(notes[7], 'node_modules/i/package.json: not a JSON object; skipped');
 });
