@@ -13,7 +13,7 @@ export interface JavaArchiveScannerOptions {
 }
 
 export const DEFAULT_JAVA_ARCHIVE_SCANNER_OPTIONS: Readonly<JavaArchiveScannerOptions> = Object.freeze({
-  maxArchiveBytes: 512 * 1024 * 1024,
+  maxArchiveBytes: 256 * 1024 * 1024,
   limits: DEFAULT_JAVA_ARCHIVE_LIMITS,
   maxNotes: 100,
 });
