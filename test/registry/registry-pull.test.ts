@@ -150,7 +150,7 @@ maybe(`OCI index: both linux platforms resolved; attestation, SBOM artifact and 
 
   for (const image of r.images) {
     const config = await client.configBlob('demo/multi', image.manifest.config);
-    t.is(config.config.architecture, image.platform?.architecture);
+    t.is(config.config.architecture, image.platform!.architecture);
   }
 });
 
