@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import test from 'ava';
+import { parseContentManifest } from '../../../src/ecosystems/rpm/parse-content-manifest.ts';
 import { readBdbHashValues } from '../../../src/ecosystems/rpm/read-bdb-hash.ts';
 import { readNdbBlobs } from '../../../src/ecosystems/rpm/read-ndb.ts';
 import { readRpmHeader, RpmHeaderError } from '../../../src/ecosystems/rpm/read-rpm-header.ts';
@@ -396,4 +397,13 @@ test('source RPM names, EVR strings and purls', (t) => {
   t.is(rpmEvr(32, '9.9.4', '73.el7_6'), '32:9.9.4-73.el7_6');
   t.is(rpmPurl({ name: 'bind-license', version: '32:9.9.4-73.el7_6', arch: 'noarch' }, { did: 'centos', versionId: '7' }), 'pkg:rpm/centos/bind-license@9.9.4-73.el7_6?arch=noarch&epoch=32&distro=centos-7');
   t.is(rpmPurl({ name: 'glibc', version: '2.34-2.cm2' }, { did: 'mariner' }), 'pkg:rpm/mariner/glibc@2.34-2.cm2');
+});
+
+withFixtures(`Red Hat content manifests give the content sets of the layer's RPMs${suffix}`, (t) => {
+  const parsed = parseContentManifest(readFileSync(rpm('redhat-content-manifests', 'ubi8-minimal-container-8.5-218.json')));
+  t.deepEqual(parsed, { manifest: { contentSets: ['rhel-8-for-x86_64-baseos-rpms', 'rhel-8-for-x86_64-appstream-rpms'], imageLayerIndex: 1 } });
+  t.deepEqual(parseContentManifest(Buffer.from('{"content_sets": ["a", "a", 3, ""], "metadata": null}')), { manifest: { contentSets: ['a'], imageLayerIndex: null } });
+  t.deepEqual(parseContentManifest(Buffer.from('[]')), { error: 'content manifest is not a JSON object' });
+  t.deepEqual(parseContentManifest(Buffer.from('{}')), { error: 'content manifest has no content_sets array' });
+  t.regex((parseContentManifest(Buffer.from('{not json')) as { error: string }).error, /^content manifest is not JSON: /);
 });
