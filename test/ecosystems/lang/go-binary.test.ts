@@ -135,7 +135,7 @@ test('synthetic Go 1.18+ binary: replacements, local replacement noted, -X of th
       'example.com/tool@v2.3.4',
       'github.com/pkg/errors@v0.9.1',
       'golang.org/x/net@v0.23.0',
-      'stdlib@v1.21.0-rc2',
+      'stdlib@v1.21.0-rc.2',
     ], `${size}-byte chunks`);
     t.is(result.packages?.find((p) => p.name === 'golang.org/x/net')?.extra?.replaces, 'golang.org/x/net@v0.17.0');
     t.deepEqual(result.notes, ['usr/bin/tool: module example.com/internal/lib v1.0.0 is replaced by the local directory ../lib; not reported']);
@@ -196,8 +196,8 @@ test('scan notes data it cannot decode instead of throwing', async (t) => {
 test('Go release numbers become module-style versions', (t) => {
   t.is(goReleaseToSemver('go1.22.1'), 'v1.22.1');
   t.is(goReleaseToSemver('go1.20'), 'v1.20.0');
-  t.is(goReleaseToSemver('go1.21rc2'), 'v1.21.0-rc2');
-  t.is(goReleaseToSemver('go1.9beta1'), 'v1.9.0-beta1');
+  t.is(goReleaseToSemver('go1.21rc2'), 'v1.21.0-rc.2');
+  t.is(goReleaseToSemver('go1.9beta1'), 'v1.9.0-beta.1');
   t.is(goReleaseToSemver('go1.22.1 X:boringcrypto'), 'v1.22.1');
   t.is(goReleaseToSemver('devel go1.23-4f1c2a Tue Jan 2 10:00:00 2024 +0000'), null);
   t.is(goReleaseToSemver('gofish'), null);
