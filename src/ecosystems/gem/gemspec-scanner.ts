@@ -10,6 +10,7 @@ export interface GemspecScannerOptions {
   maxNotes: number;
 }
 
+/** Defaults: specifications up to 1 MiB, 100 notes. */
 export const DEFAULT_GEMSPEC_SCANNER_OPTIONS: Readonly<GemspecScannerOptions> = Object.freeze({
   maxBytes: 1024 * 1024,
   maxNotes: 100,

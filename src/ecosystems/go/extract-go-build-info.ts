@@ -23,6 +23,7 @@ export interface GoBuildInfoLimits {
   candidates: number;
 }
 
+/** Defaults: module information up to 1 MiB, versions up to 256 bytes, 4096 remembered `go1.` strings. */
 export const DEFAULT_GO_BUILD_INFO_LIMITS: Readonly<GoBuildInfoLimits> = Object.freeze({
   modinfoBytes: 1024 * 1024,
   versionBytes: 256,

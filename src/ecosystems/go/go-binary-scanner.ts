@@ -23,6 +23,7 @@ export interface GoBinaryScannerOptions {
   maxNotes: number;
 }
 
+/** Defaults: executables from 64 KiB to 1 GiB are streamed; 100 notes. */
 export const DEFAULT_GO_BINARY_SCANNER_OPTIONS: Readonly<GoBinaryScannerOptions> = Object.freeze({
   minBytes: 64 * 1024,
   maxBytes: 1024 ** 3,

@@ -12,6 +12,7 @@ export interface JavaArchiveScannerOptions {
   maxNotes: number;
 }
 
+/** Defaults: archives up to 256 MiB, the default nesting limits, 100 notes. */
 export const DEFAULT_JAVA_ARCHIVE_SCANNER_OPTIONS: Readonly<JavaArchiveScannerOptions> = Object.freeze({
   maxArchiveBytes: 256 * 1024 * 1024,
   limits: DEFAULT_JAVA_ARCHIVE_LIMITS,

@@ -20,6 +20,7 @@ export interface JavaArchiveLimits {
   maxArchives: number;
 }
 
+/** Defaults sized for real fat jars and wars: 3 levels, 200k entries, 512 MiB inflated, 128 MiB per nested archive. */
 export const DEFAULT_JAVA_ARCHIVE_LIMITS: Readonly<JavaArchiveLimits> = Object.freeze({
   maxDepth: 3,
   maxEntries: 200_000,

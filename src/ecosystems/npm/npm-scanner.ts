@@ -10,6 +10,7 @@ export interface NpmScannerOptions {
   maxNotes: number;
 }
 
+/** Defaults: manifests up to 4 MiB, 100 notes. */
 export const DEFAULT_NPM_SCANNER_OPTIONS: Readonly<NpmScannerOptions> = Object.freeze({
   maxBytes: 4 * 1024 * 1024,
   maxNotes: 100,

@@ -16,6 +16,7 @@ export interface PythonScannerOptions {
   maxNotes: number;
 }
 
+/** Defaults: 256 KiB of each metadata file, eggs up to 32 MiB, 100 notes. */
 export const DEFAULT_PYTHON_SCANNER_OPTIONS: Readonly<PythonScannerOptions> = Object.freeze({
   headBytes: 256 * 1024,
   eggBytes: 32 * 1024 * 1024,
