@@ -69,6 +69,10 @@ export function readRpmHeader(blob: Uint8Array): RpmHeader {
   const entries = new Map<number, RpmHeaderEntry>();
   const problems: string[] = [];
   let skipped = 0;
+  const store = bytes.subarray(0, dataEnd);
+  // Searching string terminators costs bytes scanned; real entries do not overlap, so scanning
+  // much more than the data store means entries that point at the same bytes over and over.
+  const budget = { remaining: 4 * dl + 65536 };
   for (let i = 0; i < il; i++) {
     const at = 8 + i * 16;
     const tag = view.getInt32(at);
@@ -76,7 +80,7 @@ export function readRpmHeader(blob: Uint8Array): RpmHeader {
     const offset = view.getInt32(at + 8);
     const count = view.getUint32(at + 12);
     if (i === 0 && REGION_TAGS.has(tag)) continue;
-    const length = valueLength(bytes, type, count, offset, dataStart, dataEnd);
+    const length = valueLength(store, type, count, offset, dataStart, dataEnd, budget);
     if (length < 0) {
       if (skipped++ < 5) problems.push(`header entry ${i} (tag ${tag}, type ${type}, count ${count}, offset ${offset}) is malformed`);
       continue;
@@ -87,8 +91,8 @@ export function readRpmHeader(blob: Uint8Array): RpmHeader {
   return { entries, problems };
 }
 
-/** The byte length of a value, or -1 when it does not fit the data store. */
-function valueLength(bytes: Uint8Array, type: number, count: number, offset: number, dataStart: number, dataEnd: number): number {
+/** The byte length of a value, or -1 when it does not fit the data store (or the scan budget is spent). */
+function valueLength(store: Uint8Array, type: number, count: number, offset: number, dataStart: number, dataEnd: number, budget: { remaining: number }): number {
   if (type > RPM_TYPE.I18NSTRING || offset < 0 || dataStart + offset > dataEnd) return -1;
   const start = dataStart + offset;
   if (type === RPM_TYPE.STRING || type === RPM_TYPE.STRING_ARRAY || type === RPM_TYPE.I18NSTRING) {
@@ -97,8 +101,10 @@ function valueLength(bytes: Uint8Array, type: number, count: number, offset: num
     if (count === 0 || count > dataEnd - start) return -1;
     let pos = start;
     for (let n = 0; n < count; n++) {
-      const nul = bytes.indexOf(0, pos);
-      if (nul < 0 || nul >= dataEnd) return -1;
+      if (budget.remaining <= 0) return -1;
+      const nul = store.indexOf(0, pos);
+      budget.remaining -= (nul < 0 ? dataEnd : nul + 1) - pos;
+      if (nul < 0 || budget.remaining < 0) return -1;
       pos = nul + 1;
     }
     return pos - start;

@@ -361,6 +361,26 @@ test('hostile header blobs: impossible sizes throw, bad entries are skipped', (t
   t.like(rpmPackageInfo(header), { name: 'victim', version: '' });
 });
 
+test('entries that all point at one long string cost a bounded scan', (t) => {
+  const il = 200_000;
+  const dl = 1024 * 1024;
+  const blob = Buffer.alloc(8 + il * 16 + dl, 0x41);
+  blob.writeUInt32BE(il, 0);
+  blob.writeUInt32BE(dl, 4);
+  for (let i = 0; i < il; i++) {
+    blob.writeInt32BE(1000 + i, 8 + i * 16);
+    blob.writeUInt32BE(6, 12 + i * 16);
+    blob.writeInt32BE(0, 16 + i * 16);
+    blob.writeUInt32BE(1, 20 + i * 16);
+  }
+  blob[blob.length - 1] = 0;
+  const start = performance.now();
+  const header = readRpmHeader(blob);
+  t.true(performance.now() - start < 2000);
+  t.true(header.entries.size < 10);
+  t.is(header.problems.at(-1), `${il - header.entries.size - 5} more malformed header entries`);
+});
+
 test('the scanner never throws: unreadable headers, nameless headers, unknown files, several databases', async (t) => {
   const named = (name: string, version = '1.0') => buildRpmHeader({
     [RPMTAG.NAME]: { type: 'string', value: name },
