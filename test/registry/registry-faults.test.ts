@@ -259,3 +259,26 @@ maybe(`the per-registry concurrency limit holds a slot while a blob streams${ski
   await readAll(stream);
   t.is((await pending).digest, t.context.app.digest);
 });
+
+maybe(`Basic challenge: credentials sent after discovery; wrong or missing ones end as unauthorized after one try${skipNote}`, async (t) => {
+  const good = `Basic ${Buffer.from('reader:reader-pw').toString('base64')}`;
+  const proxy = await startFaultProxy(t, t.context.registry.url, (req) =>
+    req.headers.authorization === good ? FORWARD : { kind: 'respond', status: 401, headers: { 'www-authenticate': 'Basic realm="lookout-test"' } },
+  );
+  const ok = client(proxy.url, { username: 'reader', password: 'reader-pw' });
+  t.teardown(() => ok.close());
+  t.is((await ok.manifest('demo/app', 'v1')).digest, t.context.app.digest);
+  t.deepEqual(proxy.requests.map((r) => [r.path, r.authorization]), [
+    ['/v2/', false],
+    ['/v2/demo/app/manifests/v1', true],
+  ]);
+
+  for (const creds of [{ username: 'reader', password: 'wrong' }, {}]) {
+    proxy.requests.length = 0;
+    const c = client(proxy.url, creds);
+    t.teardown(() => c.close());
+    const err = await kindOf(t, c.manifest('demo/app', 'v1'));
+    t.is(err.kind, 'unauthorized');
+    t.is(proxy.requests.length, 2);
+  }
+});

@@ -6,7 +6,9 @@ import { nextLink } from '../../src/registry/link-header.ts';
 import { parseImageConfig } from '../../src/registry/parse-image-config.ts';
 import { parseManifest } from '../../src/registry/parse-manifest.ts';
 import { parsePlatformFilter, platformMatches } from '../../src/registry/platform-filter.ts';
+import { REGISTRY_DEFAULTS } from '../../src/registry/registry-config.ts';
 import { RegistryError } from '../../src/registry/registry-error.ts';
+import { RegistrySet } from '../../src/registry/registry-set.ts';
 import { parseRetryAfter } from '../../src/registry/retry-after.ts';
 import { Semaphore } from '../../src/registry/semaphore.ts';
 
@@ -144,4 +146,20 @@ test('semaphore: bounded holders, FIFO waiters, abort while waiting', async (t) 
   rc();
   re();
   t.is(sem.inUse, 0);
+});
+
+test('registry set: clients by host and alias; unconfigured hosts refused', async (t) => {
+  const set = new RegistrySet([
+    { name: 'a', url: 'https://reg-a.example', aliases: ['mirror.example:5000'], ...REGISTRY_DEFAULTS },
+    { name: 'b', url: 'http://127.0.0.1:5000/', ...REGISTRY_DEFAULTS },
+  ]);
+  t.teardown(() => set.close());
+  t.is(set.clientFor('reg-a.example').name, 'a');
+  t.is(set.clientFor('Mirror.Example:5000').name, 'a');
+  t.is(set.clientFor(parseImageReference('127.0.0.1:5000/x/y:1')).name, 'b');
+  t.is(set.clientFor('127.0.0.1:5000').url, 'http://127.0.0.1:5000');
+  t.is(set.byConfigName('b')?.name, 'b');
+  const err = t.throws(() => set.clientFor('evil.example'), { instanceOf: RegistryError });
+  t.is((err as RegistryError).kind, 'not_allowed');
+  t.throws(() => new RegistrySet([{ name: 'a', url: 'https://x.example', ...REGISTRY_DEFAULTS }, { name: 'c', url: 'https://x.example', ...REGISTRY_DEFAULTS }]), { message: /configured twice/ });
 });

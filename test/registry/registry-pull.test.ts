@@ -9,6 +9,7 @@ import { REGISTRY_DEFAULTS, type RegistryConfig } from '../../src/registry/regis
 import { RegistryClient } from '../../src/registry/registry-client.ts';
 import { RegistryError } from '../../src/registry/registry-error.ts';
 import { OciLayoutBuilder, type BuiltManifest } from '../helpers/oci-image-builder.ts';
+import { serve } from '../helpers/http.ts';
 import { deleteManifest, HAVE_REGISTRY, NO_REGISTRY, pushImage, startRegistry, type RunningRegistry } from '../helpers/registry-harness.ts';
 
 interface Context {
@@ -72,6 +73,7 @@ if (HAVE_REGISTRY) {
     await layout.tag('multi', multi);
     await layout.tag('helm', helm);
     await layout.tag('plain', gzOnly);
+    await layout.tag('pair', await layout.addIndex([gzOnly, arm64])); // gzip only: Docker images cannot hold zstd layers
 
     const registry = await startRegistry();
     t.context = { registry, dir, app, amd64, arm64, windows, attestation, sbom, multi, helm, client: clientFor(registry) };
@@ -80,6 +82,7 @@ if (HAVE_REGISTRY) {
     await pushImage(dir, 'helm', registry, 'demo/chart:1.0.0');
     await pushImage(dir, 'plain', registry, 'demo/docker:v1', { format: 'v2s2' });
     await pushImage(dir, 'app', registry, 'demo/gone:v1');
+    await pushImage(dir, 'pair', registry, 'demo/list:v1', { all: true, format: 'v2s2' });
   });
 
   test.after.always(async (t) => {
@@ -168,6 +171,21 @@ maybe(`Docker v2 schema 2 manifest (converted by skopeo) resolved and its blobs 
   t.is(fetched.digest, m.layers[0]!.digest);
 });
 
+maybe(`Docker manifest list (converted by skopeo): both platforms resolved to Docker v2 manifests${skipNote}`, async (t) => {
+  const { client } = t.context;
+  const r = await client.resolve('demo/list', 'v1');
+  t.is(r.mediaType, 'application/vnd.docker.distribution.manifest.list.v2+json');
+  t.deepEqual(
+    r.images.map((i) => [i.mediaType, i.platform?.architecture]),
+    [
+      ['application/vnd.docker.distribution.manifest.v2+json', 'amd64'],
+      ['application/vnd.docker.distribution.manifest.v2+json', 'arm64'],
+    ],
+  );
+  t.deepEqual(r.skipped, []);
+  await client.ping();
+});
+
 maybe(`a helm chart (artifact by config media type) is skipped, not scanned${skipNote}`, async (t) => {
   const r = await t.context.client.resolve('demo/chart', '1.0.0');
   t.deepEqual(r.images, []);
@@ -238,4 +256,29 @@ maybe(`a blob whose descriptor size is wrong fails with digest_mismatch before s
   const layer = app.layers![0]!;
   const err = await t.throwsAsync(client.blob('demo/app', layer.digest as Digest, { size: layer.size + 1 }), { instanceOf: RegistryError });
   t.is((err as RegistryError).kind, 'digest_mismatch');
+});
+
+maybe(`harness: registry notifications reach the given URL with the shared secret${skipNote}`, async (t) => {
+  const received: Array<{ authorization: string | undefined; contentType: string | undefined; body: { events: Array<Record<string, any>> } }> = [];
+  const listener = await serve(t, (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      received.push({ authorization: req.headers.authorization, contentType: req.headers['content-type'], body: JSON.parse(Buffer.concat(chunks).toString()) });
+      res.writeHead(200).end();
+    });
+  });
+  const registry = await startRegistry({ notifications: { url: `${listener}/events`, secret: 'hook-secret' } }, t);
+  await pushImage(t.context.dir, 'plain', registry, 'demo/notify:v1');
+  const deadline = Date.now() + 10_000;
+  const pushed = (): Record<string, any> | undefined => received.flatMap((r) => r.body.events).find((e) => e.action === 'push' && e.target?.tag === 'v1');
+  while (pushed() === undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  const event = pushed();
+  t.truthy(event, 'the manifest push event arrived');
+  t.is(event?.target.repository, 'demo/notify');
+  t.is(event?.target.mediaType, 'application/vnd.oci.image.manifest.v1+json');
+  t.true(received.every((r) => r.authorization === 'Bearer hook-secret'));
+  t.true(received.every((r) => r.contentType === 'application/vnd.docker.distribution.events.v1+json'));
+  // blob events are filtered out registry-side by default
+  t.true(received.flatMap((r) => r.body.events).every((e) => e.target?.mediaType !== 'application/octet-stream'));
 });
