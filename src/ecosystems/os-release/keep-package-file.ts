@@ -31,8 +31,9 @@ export function rootRelative(path: string): string {
   return p;
 }
 
-/** The most files kept for one package, and for one package database, whatever the filter says. */
+/** The most files kept for one package, whatever the filter says. */
 export const MAX_FILES_PER_PACKAGE = 5_000;
+/** The most files kept for all the packages of one database together. */
 export const MAX_FILES_PER_DATABASE = 200_000;
 
 /**
