@@ -29,6 +29,7 @@ export interface RecordedRequest {
   status: number;
 }
 
+/** A running feed server: what it serves, what it was asked. */
 export interface FeedServer {
   /** `http://127.0.0.1:<port>` */
   readonly baseUrl: string;

@@ -12,6 +12,7 @@ export const ALPINE_SECDB_URL = 'https://secdb.alpinelinux.org/';
 /** The repositories secdb publishes. */
 export const ALPINE_REPOSITORIES = ['main', 'community'] as const;
 
+/** Options of {@link createAlpineUpdater}. */
 export interface AlpineUpdaterOptions {
   /** The secdb base URL (default {@link ALPINE_SECDB_URL}). */
   url?: string;

@@ -2,6 +2,7 @@ import { FeedParseError } from '../debian/feed-parse-error.ts';
 import { selectJson } from '../debian/select-json.ts';
 import type { VulnerabilityRecord } from '../vulnerability-record.ts';
 
+/** How the records of one secdb file are labelled. */
 export interface SecdbOptions {
   /** The `updater` field of the records (`alpine`, `wolfi`, `chainguard`). */
   updater: string;

@@ -8,6 +8,7 @@ import { supportedDebianReleases } from './supported-debian-releases.ts';
 /** The Debian security tracker's JSON export (about 70 MB). */
 export const DEBIAN_TRACKER_URL = 'https://security-tracker.debian.org/tracker/data/json';
 
+/** Options of {@link createDebianUpdater}. */
 export interface DebianUpdaterOptions {
   /** The tracker JSON URL (default {@link DEBIAN_TRACKER_URL}). */
   url?: string;

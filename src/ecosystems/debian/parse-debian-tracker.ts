@@ -2,6 +2,7 @@ import type { FindingState, Severity, VulnerabilityRecord } from '../vulnerabili
 import { FeedParseError } from './feed-parse-error.ts';
 import { selectJson } from './select-json.ts';
 
+/** Options of {@link parseDebianTracker}. */
 export interface DebianTrackerOptions {
   /** Release codenames to keep (`bookworm`, …); entries of other releases are skipped. */
   releases: ReadonlySet<string>;

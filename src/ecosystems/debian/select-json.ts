@@ -13,6 +13,7 @@ export interface SelectedJson {
   value: unknown;
 }
 
+/** What {@link selectJson} picks out, and its limits. */
 export interface SelectJsonOptions {
   /**
    * Called with the path of every value met outside a selected one: true means "assemble this

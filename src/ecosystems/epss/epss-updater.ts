@@ -6,6 +6,7 @@ import { epssInput, parseEpss } from './parse-epss.ts';
 /** The current EPSS scores (gzip CSV). */
 export const EPSS_URL = 'https://epss.empiricalsecurity.com/epss_scores-current.csv.gz';
 
+/** Options of {@link createEpssUpdater}. */
 export interface EpssUpdaterOptions {
   /** The scores file URL (gzip or plain CSV; default {@link EPSS_URL}). */
   url?: string;

@@ -7,6 +7,7 @@ import { parseKev } from './parse-kev.ts';
 /** CISA's Known Exploited Vulnerabilities catalog (JSON). */
 export const KEV_URL = 'https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json';
 
+/** Options of {@link createKevUpdater}. */
 export interface KevUpdaterOptions {
   /** The catalog URL (default {@link KEV_URL}). */
   url?: string;

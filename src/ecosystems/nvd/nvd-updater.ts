@@ -13,6 +13,7 @@ export const NVD_CVE_API_URL = 'https://services.nvd.nist.gov/rest/json/cves/2.0
 /** The longest lastModStartDate..lastModEndDate window NVD accepts. */
 const MAX_WINDOW_MS = 120 * 24 * 3600 * 1000;
 
+/** Options of {@link createNvdUpdater}. */
 export interface NvdUpdaterOptions {
   /** The API URL (default {@link NVD_CVE_API_URL}). */
   url?: string;

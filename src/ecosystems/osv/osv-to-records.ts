@@ -2,6 +2,7 @@ import { scoreCvssVector, severityFromCvss } from '../cvss/score-cvss-vector.ts'
 import type { AffectedRange, CvssScore, RangeEvent, Severity, VulnerabilityRecord } from '../vulnerability-record.ts';
 import type { OsvEcosystem } from './osv-ecosystems.ts';
 
+/** Options of {@link osvToRecords}. */
 export interface OsvMappingOptions {
   ecosystem: OsvEcosystem;
   /** Records withdrawn at or before this instant are dropped. */

@@ -7,6 +7,7 @@ import { parseOsvZip } from './parse-osv-zip.ts';
 /** Where OSV publishes its per-ecosystem bulk exports. */
 export const OSV_BUCKET_URL = 'https://osv-vulnerabilities.storage.googleapis.com/';
 
+/** Options of {@link createOsvUpdater}. */
 export interface OsvUpdaterOptions {
   /** The ecosystem: OSV name (`PyPI`), Lookout value (`pypi`) or updater name (`osv-pypi`). */
   ecosystem: string;

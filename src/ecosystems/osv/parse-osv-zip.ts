@@ -4,6 +4,7 @@ import type { OsvEcosystem } from './osv-ecosystems.ts';
 import { osvToRecords } from './osv-to-records.ts';
 import { zipEntries } from './zip-entries.ts';
 
+/** Options of {@link parseOsvZip}, with its limits. */
 export interface OsvZipOptions {
   ecosystem: OsvEcosystem;
   now: Date;

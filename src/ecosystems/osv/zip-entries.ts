@@ -1,6 +1,7 @@
 import yauzl from 'yauzl';
 import { FeedParseError } from '../debian/feed-parse-error.ts';
 
+/** Limits of {@link zipEntries}. */
 export interface ZipEntriesOptions {
   /** What the archive is, for error messages. */
   what: string;

@@ -9,6 +9,7 @@ export const WOLFI_SECDB_URL = 'https://packages.wolfi.dev/os/security.json';
 /** Chainguard's security database, same format. */
 export const CHAINGUARD_SECDB_URL = 'https://packages.cgr.dev/chainguard/security.json';
 
+/** Options of {@link createWolfiUpdater} and {@link createChainguardUpdater}. */
 export interface RollingSecdbOptions {
   /** The security.json URL (default: the vendor's). */
   url?: string;

@@ -85,7 +85,7 @@ test('ignored, postponed and undetermined entries keep their state and the vendo
       },
     },
   };
-  const records = await collect(parseDebianTracker(Readable.from([JSON.stringify(doc)]), { releases: ALL.add('forky') }));
+  const records = await collect(parseDebianTracker(Readable.from([JSON.stringify(doc)]), { releases: new Set([...ALL, 'forky']) }));
   t.like(find(records, 'openssl', 'CVE-2099-0001', 'bookworm'), { state: 'will_not_fix', stateReason: 'ignored: Minor issue', normalizedSeverity: 'Low' });
   t.like(find(records, 'openssl', 'CVE-2099-0001', 'trixie'), { state: 'fix_deferred', stateReason: 'postponed: Can be fixed in a point release' });
   t.like(find(records, 'openssl', 'CVE-2099-0001', 'forky'), { state: 'under_investigation', stateReason: 'undetermined', normalizedSeverity: 'Negligible' });
