@@ -11,9 +11,9 @@ export const APK_REPOSITORIES_PATH = 'etc/apk/repositories';
  * packages). Reported as a distribution whose `path` is `etc/apk/repositories`:
  * - every untagged repository on the same Alpine branch → `did: 'alpine'`, `versionId: '3.19'` or
  *   `'edge'`, `version: 'v3.19'` / `'edge'` (so `distributionKey` gives `alpine:3.19` / `alpine:edge`);
- * - Wolfi (`packages.wolfi.dev`) or Chainguard (`packages.cgr.dev`) repositories → `did: 'wolfi'` / `'chainguard'`;
  * - untagged repositories on different branches → no distribution and a note naming them.
- * Tagged (`@testing`) repositories never decide the branch.
+ * Tagged (`@testing`) repositories never decide the branch. Rolling apk distributions (Wolfi,
+ * Chainguard) have no branch in their URLs and give nothing here; os-release names them.
  */
 export function scanApkRepositories(layer: LayerFiles): ScanResult {
   const file = layer.files.get(APK_REPOSITORIES_PATH);
@@ -29,10 +29,6 @@ export function scanApkRepositories(layer: LayerFiles): ScanResult {
     distributions.push({ did: 'alpine', name: 'Alpine Linux', version: branch === 'edge' ? 'edge' : `v${branch}`, versionId: branch, path: APK_REPOSITORIES_PATH });
   } else if (branches.length > 1) {
     notes.push(`${APK_REPOSITORIES_PATH} mixes Alpine branches: ${branches.slice(0, 10).join(', ')}`);
-  } else if (untagged.some((r) => /(^|\/\/)packages\.wolfi\.dev\//.test(r.url))) {
-    distributions.push({ did: 'wolfi', name: 'Wolfi', path: APK_REPOSITORIES_PATH });
-  } else if (untagged.some((r) => /(^|\/\/)packages\.cgr\.dev\//.test(r.url))) {
-    distributions.push({ did: 'chainguard', name: 'Chainguard', path: APK_REPOSITORIES_PATH });
   }
   return { distributions, notes };
 }

@@ -96,15 +96,14 @@ test('file lists stay within the per-database budget', (t) => {
 
 test('etc/apk/repositories gives the branch the matcher should use', async (t) => {
   const scanRepos = async (text: string) => apkRepositoryScanner.scan(await layerFiles({ 'etc/apk/repositories': text }, apkRepositoryScanner.files));
-  const stable = await scanRepos('https://dl-cdn.alpinelinux.org/alpine/v3.19/main\nhttps://dl-cdn.alpinelinux.org/alpine/v3.19/community\n# comment\n@testing https://dl-cdn.alpinelinux.org/alpine/edge/testing\n');
+  const stable = await scanRepos('https://mirror.example/alpine/v3.19/main\nhttps://mirror.example/alpine/v3.19/community\n# comment\n@testing https://mirror.example/alpine/edge/testing\n');
   t.deepEqual(stable, { distributions: [{ did: 'alpine', name: 'Alpine Linux', version: 'v3.19', versionId: '3.19', path: 'etc/apk/repositories' }], notes: [] });
   t.is(distributionKey(stable.distributions?.[0] as { did: string }), 'alpine:3.19');
   const edge = await scanRepos('http://mirror.example/alpine/edge/main\r\nhttp://mirror.example/alpine/edge/community\r\n');
   t.is(distributionKey(edge.distributions?.[0] as { did: string }), 'alpine:edge');
   const mixed = await scanRepos('https://x/alpine/v3.18/main\nhttps://x/alpine/v3.19/main\n');
   t.deepEqual(mixed, { distributions: [], notes: ['etc/apk/repositories mixes Alpine branches: 3.18, 3.19'] });
-  const wolfi = await scanRepos('https://packages.wolfi.dev/os\n');
-  t.is(distributionKey(wolfi.distributions?.[0] as { did: string }), 'wolfi:rolling');
+  t.deepEqual(await scanRepos('https://rolling.example/os\n'), { distributions: [], notes: [] });
   t.deepEqual(await scanRepos('/local/repo\n\n'), { distributions: [], notes: [] });
   t.deepEqual(parseApkRepositories('@edge https://x/alpine/edge/main\n'), [{ url: 'https://x/alpine/edge/main', tag: 'edge', branch: 'edge', component: 'main' }]);
 });
