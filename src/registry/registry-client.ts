@@ -7,16 +7,20 @@ import { describeUrl } from './describe-url.ts';
 import { errorFromResponse } from './error-from-response.ts';
 import { isRepositoryName, isTag } from './image-reference.ts';
 import { nextLink } from './link-header.ts';
-import { IMAGE_CONFIG_MEDIA_TYPES, INDEX_MEDIA_TYPES, MANIFEST_ACCEPT, MANIFEST_MEDIA_TYPES } from './media-types.ts';
+import { artifactReason, classifyIndexEntry, type SkipReason } from './classify-index-entry.ts';
+import { MANIFEST_ACCEPT, MANIFEST_MEDIA_TYPES } from './media-types.ts';
 import { parseImageConfig, type ImageConfig } from './parse-image-config.ts';
 import { parseManifest, type Descriptor, type ImageManifest, type Manifest, type Platform } from './parse-manifest.ts';
-import { formatPlatform, LINUX_PLATFORMS, parsePlatformFilter, platformMatches, type PlatformFilter } from './platform-filter.ts';
+import { LINUX_PLATFORMS, parsePlatformFilter, type PlatformFilter } from './platform-filter.ts';
 import { readLimited } from './read-limited.ts';
 import { baseWithSlash, RegistryAuth } from './registry-auth.ts';
 import { REGISTRY_LIMITS, type RegistryConfig, type RegistryLimits } from './registry-config.ts';
 import { RegistryError } from './registry-error.ts';
 import { RegistryHttp, type HttpResponse } from './registry-http.ts';
 import { Semaphore } from './semaphore.ts';
+import { verifiedBlobStream, type BlobHasher, type BlobSource } from './verified-blob-stream.ts';
+
+export type { BlobHasher, SkipReason };
 
 /** Options of a {@link RegistryClient}. */
 export interface RegistryClientOptions {
@@ -50,15 +54,6 @@ export interface ResolvedImage {
   manifest: ImageManifest;
 }
 
-/** Why an index entry (or a manifest) was not returned as an image. */
-export type SkipReason =
-  | 'attestation-manifest' // BuildKit provenance/SBOM manifest (unknown/unknown + vnd.docker.reference.type)
-  | 'artifact' // artifactType set, or a config that is not an image config (helm, cosign, SBOM…)
-  | 'platform-not-requested'
-  | 'unsupported-media-type'
-  | 'nested-index-too-deep'
-  | 'too-many-manifests';
-
 /** A manifest left out of a resolution, with why. */
 export interface SkippedManifest {
   digest: Digest;
@@ -78,12 +73,6 @@ export interface Resolution {
   mediaType: string;
   images: ResolvedImage[];
   skipped: SkippedManifest[];
-}
-
-/** A digest hasher that already consumed the first bytes of a blob (see {@link BlobOptions.resume}). */
-export interface BlobHasher {
-  update(chunk: Uint8Array): void;
-  digest(): Digest;
 }
 
 /** Options of {@link RegistryClient.blob}. */
@@ -267,72 +256,30 @@ export class RegistryClient {
     const blobUrl = this.urlFor(`v2/${repository}/blobs/${digest}`);
     const label = this.http.label({ method: 'GET', url: blobUrl });
     const release = await this.semaphore.acquire(options.signal);
-    let active: { body: Readable; skip: number };
+    let first: BlobSource;
     try {
-      active = await this.openBlob(repository, digest, offset0, expected, what, options.signal);
+      first = await this.openBlob(repository, digest, offset0, expected, what, options.signal);
     } catch (err) {
       release();
       throw err;
     }
-    let received = offset0;
-    const limits = this.limits;
-    const http = this.http;
-    const logger = this.logger;
-    const registry = this.name;
-    const reopen = (at: number): Promise<{ body: Readable; skip: number }> => this.openBlob(repository, digest, at, expected, what, options.signal);
-
-    async function* verified(): AsyncGenerator<Buffer> {
-      let resumes = 0;
-      for (;;) {
-        try {
-          let skip = active.skip;
-          for await (const chunk of active.body as AsyncIterable<Buffer>) {
-            let buf = chunk;
-            if (skip > 0) {
-              if (buf.length <= skip) {
-                skip -= buf.length;
-                continue;
-              }
-              buf = buf.subarray(skip);
-              skip = 0;
-            }
-            received += buf.length;
-            if (expected !== null && received > expected) {
-              throw new RegistryError('digest_mismatch', `${label}: ${what} is longer than its size ${expected}`);
-            }
-            if (expected === null && received > limits.blobBytes) {
-              throw new RegistryError('too_large', `${label}: ${what} is over the limit of ${limits.blobBytes} bytes`);
-            }
-            hasher.update(buf);
-            yield buf;
-          }
-          if (expected !== null && received < expected) throw new ShortBody();
-          break;
-        } catch (err) {
-          if (err instanceof RegistryError) throw err;
-          const interrupted = err instanceof ShortBody || (http.isInterruption(err) && options.signal?.aborted !== true);
-          if (!interrupted || resumes >= limits.maxResumes) {
-            if (err instanceof ShortBody) {
-              throw new RegistryError('unavailable', `${label}: ${what} ended after ${received} of ${expected} bytes`);
-            }
-            throw http.toError(err, { method: 'GET', url: blobUrl, signal: options.signal });
-          }
-          resumes++;
-          logger.info({ registry, repository, digest, offset: received, resume: resumes }, 'registry blob resume');
-          active.body.destroy();
-          active = await reopen(received);
-        }
-      }
-      const actual = hasher.digest();
-      if (actual !== digest) throw new RegistryError('digest_mismatch', `${label}: ${what} hashes to ${actual}`);
-    }
-
-    const stream = Readable.from(verified(), { objectMode: false });
-    stream.once('close', () => {
-      active.body.destroy();
-      release();
+    return verifiedBlobStream({
+      digest,
+      expected,
+      offset: offset0,
+      hasher,
+      maxBytes: this.limits.blobBytes,
+      maxResumes: this.limits.maxResumes,
+      label,
+      what,
+      first,
+      reopen: (at) => this.openBlob(repository, digest, at, expected, what, options.signal),
+      isInterruption: (err) => this.http.isInterruption(err) && options.signal?.aborted !== true,
+      toError: (err) => this.http.toError(err, { method: 'GET', url: blobUrl, signal: options.signal }),
+      logger: this.logger,
+      logFields: { registry: this.name, repository, digest },
+      onClose: release,
     });
-    return stream;
   }
 
   /** Reads and parses an image config blob (verified, at most `limits.configBytes`). */
@@ -395,55 +342,34 @@ export class RegistryClient {
       else out.images.push({ digest: fetched.digest, mediaType: fetched.mediaType, size: fetched.size, platform, manifest: m });
       return;
     }
-    const children: Array<Promise<(() => Promise<void>) | null>> = [];
+    const children: Array<Promise<() => Promise<void>>> = [];
     for (const entry of m.manifests) {
-      const skip = (reason: SkipReason, detail: string): null => {
-        out.skipped.push({ digest: entry.digest, mediaType: entry.mediaType, platform: entry.platform ?? null, reason, detail });
-        return null;
-      };
       const entryPlatform = entry.platform ?? null;
-      if (!MANIFEST_MEDIA_TYPES.has(entry.mediaType)) {
-        skip('unsupported-media-type', `media type ${entry.mediaType}`);
-        continue;
+      let decision = classifyIndexEntry(entry, filters, depth, this.limits.maxIndexDepth);
+      if (decision.action === 'fetch' && budget.fetched >= this.limits.maxResolvedManifests) {
+        decision = { action: 'skip', reason: 'too-many-manifests', detail: `more than ${this.limits.maxResolvedManifests} child manifests` };
       }
-      const refType = entry.annotations?.['vnd.docker.reference.type'];
-      if (refType === 'attestation-manifest') {
-        skip('attestation-manifest', `attestation for ${entry.annotations?.['vnd.docker.reference.digest'] ?? 'an image'}`);
-        continue;
-      }
-      if (entry.artifactType !== undefined) {
-        skip('artifact', `artifactType ${entry.artifactType}`);
-        continue;
-      }
-      const isIndex = INDEX_MEDIA_TYPES.has(entry.mediaType);
-      if (isIndex && depth >= this.limits.maxIndexDepth) {
-        skip('nested-index-too-deep', `index nested more than ${this.limits.maxIndexDepth} levels`);
-        continue;
-      }
-      if (!isIndex && entryPlatform !== null && !platformMatches(entryPlatform, filters)) {
-        skip('platform-not-requested', `platform ${formatPlatform(entryPlatform)}`);
-        continue;
-      }
-      if (budget.fetched >= this.limits.maxResolvedManifests) {
-        skip('too-many-manifests', `more than ${this.limits.maxResolvedManifests} child manifests`);
+      if (decision.action === 'skip') {
+        out.skipped.push({ digest: entry.digest, mediaType: entry.mediaType, platform: entryPlatform, reason: decision.reason, detail: decision.detail });
         continue;
       }
       budget.fetched++;
-      // fetch in parallel (bounded by the semaphore), record in index order
+      const nextDepth = decision.isIndex ? depth + 1 : depth;
+      // fetched in parallel (bounded by the semaphore), recorded in index order
       children.push(
         this.manifest(repository, entry.digest, signal ? { signal } : {}).then((child) => {
           if (child.size !== entry.size) {
             throw new RegistryError('digest_mismatch', `registry ${JSON.stringify(this.name)}: manifest ${repository}@${entry.digest} is ${child.size} bytes, the index says ${entry.size}`);
           }
-          return () => this.collect(repository, child, entryPlatform, isIndex ? depth + 1 : depth, filters, out, budget, signal);
+          return () => this.collect(repository, child, entryPlatform, nextDepth, filters, out, budget, signal);
         }),
       );
     }
-    for (const next of await Promise.all(children)) if (next !== null) await next();
+    for (const next of await Promise.all(children)) await next();
   }
 
   /** Opens the blob at `offset`: follows redirects, checks 200/206 and sizes; `skip` bytes to drop when Range was ignored. */
-  private async openBlob(repository: string, digest: Digest, offset: number, expected: number | null, what: string, signal: AbortSignal | undefined): Promise<{ body: Readable; skip: number }> {
+  private async openBlob(repository: string, digest: Digest, offset: number, expected: number | null, what: string, signal: AbortSignal | undefined): Promise<BlobSource> {
     if (expected !== null && offset === expected) return { body: Readable.from([]), skip: 0 };
     const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
     const { res, url } = await this.call('GET', `v2/${repository}/blobs/${digest}`, [pullScope(repository)], headers, true, signal);
@@ -597,15 +523,6 @@ export class RegistryClient {
     }
     return reference;
   }
-}
-
-class ShortBody extends Error {}
-
-/** Why an image manifest is an artifact and not a container image, or null when it is an image. */
-function artifactReason(m: ImageManifest): string | null {
-  if (m.artifactType !== undefined) return `artifactType ${m.artifactType}`;
-  if (!IMAGE_CONFIG_MEDIA_TYPES.has(m.config.mediaType)) return `config media type ${m.config.mediaType}`;
-  return null;
 }
 
 function pullScope(repository: string): string {

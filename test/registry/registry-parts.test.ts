@@ -1,11 +1,12 @@
 import test from 'ava';
 import { backoffDelay } from '../../src/registry/backoff-delay.ts';
+import { artifactReason, classifyIndexEntry } from '../../src/registry/classify-index-entry.ts';
 import { describeUrl } from '../../src/registry/describe-url.ts';
 import { formatImageReference, manifestReference, parseImageReference } from '../../src/registry/image-reference.ts';
 import { nextLink } from '../../src/registry/link-header.ts';
 import { parseImageConfig } from '../../src/registry/parse-image-config.ts';
 import { parseManifest } from '../../src/registry/parse-manifest.ts';
-import { parsePlatformFilter, platformMatches } from '../../src/registry/platform-filter.ts';
+import { LINUX_PLATFORMS, parsePlatformFilter, platformMatches } from '../../src/registry/platform-filter.ts';
 import { REGISTRY_DEFAULTS } from '../../src/registry/registry-config.ts';
 import { RegistryError } from '../../src/registry/registry-error.ts';
 import { RegistrySet } from '../../src/registry/registry-set.ts';
@@ -162,4 +163,27 @@ test('registry set: clients by host and alias; unconfigured hosts refused', asyn
   const err = t.throws(() => set.clientFor('evil.example'), { instanceOf: RegistryError });
   t.is((err as RegistryError).kind, 'not_allowed');
   t.throws(() => new RegistrySet([{ name: 'a', url: 'https://x.example', ...REGISTRY_DEFAULTS }, { name: 'c', url: 'https://x.example', ...REGISTRY_DEFAULTS }]), { message: /configured twice/ });
+});
+
+test('index entries: what is fetched and what is skipped, from the descriptor alone', (t) => {
+  const manifest = 'application/vnd.oci.image.manifest.v1+json';
+  const decide = (entry: Record<string, unknown>, depth = 0): unknown =>
+    classifyIndexEntry({ mediaType: manifest, digest: D1, size: 1, ...entry } as never, LINUX_PLATFORMS, depth, 2);
+  t.deepEqual(decide({ platform: { os: 'linux', architecture: 'amd64' } }), { action: 'fetch', isIndex: false });
+  t.deepEqual(decide({}), { action: 'fetch', isIndex: false }); // no platform: its config decides
+  t.deepEqual(decide({ platform: { os: 'windows', architecture: 'amd64', 'os.version': '10' } }), { action: 'skip', reason: 'platform-not-requested', detail: 'platform windows/amd64' });
+  t.deepEqual(decide({ artifactType: 'application/vnd.dev.cosign.artifact.sig.v1+json' }), { action: 'skip', reason: 'artifact', detail: 'artifactType application/vnd.dev.cosign.artifact.sig.v1+json' });
+  t.deepEqual(decide({ platform: { os: 'unknown', architecture: 'unknown' }, annotations: { 'vnd.docker.reference.type': 'attestation-manifest', 'vnd.docker.reference.digest': D2 } }), {
+    action: 'skip',
+    reason: 'attestation-manifest',
+    detail: `attestation for ${D2}`,
+  });
+  t.deepEqual(decide({ mediaType: 'application/vnd.docker.distribution.manifest.v1+prettyjws' }), { action: 'skip', reason: 'unsupported-media-type', detail: 'media type application/vnd.docker.distribution.manifest.v1+prettyjws' });
+  t.deepEqual(decide({ mediaType: 'application/vnd.oci.image.index.v1+json' }, 1), { action: 'fetch', isIndex: true });
+  t.deepEqual(decide({ mediaType: 'application/vnd.oci.image.index.v1+json' }, 2), { action: 'skip', reason: 'nested-index-too-deep', detail: 'index nested more than 2 levels' });
+
+  const image = { kind: 'image' as const, mediaType: manifest, config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: D1 as never, size: 1 }, layers: [] };
+  t.is(artifactReason(image), null);
+  t.is(artifactReason({ ...image, config: { ...image.config, mediaType: 'application/vnd.oci.empty.v1+json' } }), 'config media type application/vnd.oci.empty.v1+json');
+  t.is(artifactReason({ ...image, artifactType: 'application/spdx+json' }), 'artifactType application/spdx+json');
 });
