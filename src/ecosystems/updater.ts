@@ -7,6 +7,8 @@ export interface FeedRequest {
   /** Validators from the previous successful fetch of this URL. */
   etag?: string | null;
   lastModified?: string | null;
+  /** Extra request headers (an API key); never logged. */
+  headers?: Readonly<Record<string, string>>;
 }
 
 export type FeedResponse =
@@ -29,6 +31,11 @@ export interface Fetched {
   validators: Record<string, { etag: string | null; lastModified: string | null }>;
   /** Paths of the downloaded files, in the spool directory. */
   files: string[];
+  /**
+   * The files hold only what changed since the previous run (an incremental API window): the
+   * records are merged into the stored data instead of replacing it, so nothing counts as removed.
+   */
+  delta?: boolean;
 }
 
 export interface FetchContext {

@@ -82,7 +82,7 @@ export class FeedRunner {
         log.info({ runId, seconds: seconds() }, 'feed run unchanged');
         return { updater: updater.name, runId, state: 'unchanged', seconds: seconds() };
       }
-      const counts = await store.applyRun(runId, updater.name, updater.parse(fetched));
+      const counts = await store.applyRun(runId, updater.name, updater.parse(fetched), { delta: fetched.delta === true });
       await store.finishRun(runId, { state: 'changed', fingerprint: fetched.fingerprint, validators: fetched.validators, counts });
       log.info({ runId, ...counts, seconds: seconds() }, 'feed run changed');
       return { updater: updater.name, runId, state: 'changed', counts, fingerprint: fetched.fingerprint, seconds: seconds() };

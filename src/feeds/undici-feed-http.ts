@@ -55,7 +55,7 @@ export class UndiciFeedHttp implements FeedHttp {
     let url = req.url;
     for (let hop = 0; hop <= this.options.maxRedirects; hop++) {
       this.assertAllowed(url);
-      const headers: Record<string, string> = { 'user-agent': this.options.userAgent, accept: '*/*' };
+      const headers: Record<string, string> = { ...req.headers, 'user-agent': this.options.userAgent, accept: '*/*' };
       if (req.etag) headers['if-none-match'] = req.etag;
       if (req.lastModified) headers['if-modified-since'] = req.lastModified;
       let res;

@@ -38,8 +38,8 @@ export interface NvdUpdaterOptions {
   now?: () => Date;
 }
 
-/** A {@link FeedRequest} with extra request headers (the API key). */
-type NvdRequest = FeedRequest & { headers?: Record<string, string> };
+/** A {@link FeedRequest} carrying the API key header. */
+type NvdRequest = FeedRequest;
 
 /**
  * The `nvd` enrichment updater. Fetch: pages of the CVE API into the spool (`startIndex` /
@@ -108,6 +108,7 @@ export function createNvdUpdater(options: NvdUpdaterOptions = {}): Updater & { r
       fingerprint: fingerprintOf(parts),
       validators: { [base]: { etag: null, lastModified: end.toISOString() } },
       files,
+      ...(window ? { delta: true } : {}),
     };
   }
 
