@@ -1,4 +1,5 @@
 import test from 'ava';
+import { execFile, spawnSync } from 'node:child_process';
 import { formatPep440, parsePep440, pypiVersion, satisfiesPep440 } from '../../src/ecosystems/pypi/pypi-version.ts';
 import { InvalidVersionError } from '../../src/ecosystems/version-scheme.ts';
 import { InvalidRangeError } from '../../src/ecosystems/affected-range.ts';
@@ -87,6 +88,7 @@ test('PEP 440 specifiers as advisories use them', (t) => {
   t.true(satisfiesPep440('1.5', '>=1.0, <2.0'));
   t.true(satisfiesPep440('1.9rc1', '<2.0'), 'pre-releases are considered');
   t.false(satisfiesPep440('2.0rc1', '<2.0'), "packaging: <2.0 excludes 2.0's own pre-releases (OSV events, compared with compare, do not)");
+  t.true(satisfiesPep440('1.0.dev0', '<1.0.post1'), '... but not those of an earlier release (packaging 26)');
   t.false(satisfiesPep440('3.1.dev0', '<3.1'), "<3.1 excludes 3.1's own pre-releases");
   t.true(satisfiesPep440('3.0.dev0', '<3.1'));
   t.false(satisfiesPep440('3.1.post1', '>3.1'), ">3.1 excludes 3.1's post-releases");
@@ -98,8 +100,101 @@ test('PEP 440 specifiers as advisories use them', (t) => {
   t.true(satisfiesPep440('1.0', '===1.0'));
   t.false(satisfiesPep440('1.0.0', '===1.0'));
   t.true(satisfiesPep440('1.0', ''), 'an empty set matches everything');
-  for (const bad of ['~=1', '==1.0.*.1', '<1.0.*', '>=1.0+local', '=>1.0', '1.0', '>=1.0,', 'junk']) {
+  t.true(satisfiesPep440('1.5', '>=1.0,'), 'empty parts are ignored, as packaging ignores them');
+  t.true(satisfiesPep440('foo', '===foo'), '=== matches the string as given, version or not');
+  t.false(satisfiesPep440('V1.0', '===1.0'));
+  for (const bad of ['~=1', '==1.0.*.1', '<1.0.*', '>=1.0+local', '=>1.0', '1.0', 'junk']) {
     t.throws(() => satisfiesPep440('1.0', bad), { instanceOf: InvalidRangeError }, bad);
   }
   t.throws(() => satisfiesPep440('1.0beta6.1', '>=1.0'), { instanceOf: InvalidVersionError });
 });
+
+/** Whether python3 with packaging 26 or later (the generation the vectors were checked with) is here. */
+const HAVE_PACKAGING =
+  spawnSync('python3', ['-c', 'import sys, packaging; sys.exit(0 if int(packaging.__version__.split(".")[0]) >= 26 else 1)'], { stdio: 'ignore' }).status === 0;
+
+// Reads "c<TAB>A<TAB>B" (compare: < = > or ! when either is invalid) and "s<TAB>SPEC<TAB>V"
+// (SpecifierSet(SPEC).contains(V, prereleases=True): T or F, R for an invalid specifier set).
+const PACKAGING_SCRIPT = `
+import sys
+from packaging.version import Version, InvalidVersion
+from packaging.specifiers import SpecifierSet, InvalidSpecifier
+out = []
+for line in sys.stdin.read().split("\\n"):
+    if not line:
+        continue
+    kind, x, y = line.split("\\t")
+    if kind == "c":
+        try:
+            a, b = Version(x), Version(y)
+            out.append("<" if a < b else ">" if a > b else "=")
+        except InvalidVersion:
+            out.append("!")
+    else:
+        try:
+            out.append("T" if SpecifierSet(x).contains(y, prereleases=True) else "F")
+        except InvalidSpecifier:
+            out.append("R")
+sys.stdout.write("\\n".join(out) + "\\n")
+`;
+
+/** Deterministic version strings and specifiers mixing every PEP 440 spelling (mulberry32 PRNG). */
+function generated(count: number): { pairs: Array<[string, string]>; specs: Array<[string, string]> } {
+  let seed = 0x9e9;
+  const random = (): number => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+  const release = ['0', '1', '2', '10', '01', '1.0', '1.0.0', '2.0', '1!1.0', '0!1', '1.2.3'];
+  const suffixes = ['', 'a1', 'b2', 'rc1', 'c3', 'alpha', 'beta', 'pre', 'preview', '.post1', '-1', '.dev0', 'dev1', '.post0.dev1', '+local', '+abc.5', '+1.a', 'r2', '-dev', '_rc_1', '.RC1', ' ', 'x'];
+  const version = (): string => pick(['', 'v', 'V', ' ']) + pick(release) + pick(suffixes) + pick(['', '', pick(suffixes)]);
+  const ops = ['==', '!=', '<=', '>=', '<', '>', '~=', '==='];
+  const pairs: Array<[string, string]> = [];
+  const specs: Array<[string, string]> = [];
+  for (let i = 0; i < count; i++) {
+    pairs.push([version(), version()]);
+    let spec = pick(ops) + pick(release) + pick(['', '.*', 'a1', '.post1', '.dev1', '+local', '']);
+    if (random() < 0.3) spec += `,${pick(ops)}${pick(release)}`;
+    specs.push([spec, version().trim()]);
+  }
+  return { pairs, specs };
+}
+
+(HAVE_PACKAGING ? test : test.skip)(
+  `agrees with the real pypa/packaging on 3,000 generated pairs and specifier checks${HAVE_PACKAGING ? '' : ' (skipped: python3 with packaging 26 or later is not installed)'}`,
+  async (t) => {
+    const { pairs, specs } = generated(3000);
+    const input = [...pairs.map(([a, b]) => `c\t${a}\t${b}`), ...specs.map(([spec, v]) => `s\t${spec}\t${v}`)].join('\n');
+    const real = await new Promise<string[]>((resolve, reject) => {
+      const child = execFile('python3', ['-c', PACKAGING_SCRIPT], { maxBuffer: 1 << 24, timeout: 60_000 }, (err, stdout) => (err ? reject(err) : resolve(stdout.trimEnd().split('\n'))));
+      child.stdin!.end(`${input}\n`);
+    });
+    t.is(real.length, pairs.length + specs.length);
+    const ours = (f: () => string): string => {
+      try {
+        return f();
+      } catch (err) {
+        if (err instanceof InvalidRangeError) return 'R';
+        if (err instanceof InvalidVersionError) return 'V';
+        throw err;
+      }
+    };
+    const disagreements: string[] = [];
+    pairs.forEach(([a, b], i) => {
+      const r = ours(() => ['<', '=', '>'][pypiVersion.compare(a, b) + 1]!);
+      if ((r === 'V' ? '!' : r) !== real[i]) disagreements.push(`compare ${JSON.stringify(a)} ${JSON.stringify(b)}: packaging ${real[i]}, ours ${r}`);
+    });
+    specs.forEach(([spec, v], i) => {
+      const expected = real[pairs.length + i];
+      const r = ours(() => (satisfiesPep440(v, spec) ? 'T' : 'F'));
+      // packaging answers false for a string that is not a version; Lookout raises InvalidVersionError.
+      const agrees = r === expected || (r === 'V' && expected === 'F' && !pypiVersion.isValid(v));
+      if (!agrees) disagreements.push(`${JSON.stringify(spec)} contains ${JSON.stringify(v)}: packaging ${expected}, ours ${r}`);
+    });
+    t.deepEqual(disagreements, []);
+    t.true(new Set(real).size >= 6, 'the generated cases cover every answer');
+  },
+);

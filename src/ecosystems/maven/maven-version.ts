@@ -1,11 +1,12 @@
 import { InvalidRangeError, MAX_RANGE_LENGTH, satisfiesComparators } from '../affected-range.ts';
 import { InvalidVersionError, type VersionScheme } from '../version-scheme.ts';
 
-/** Maven 4's own limit on a version string (ComparableVersion.MAX_VERSION_LENGTH). */
+/** The longest version string accepted (Maven 3.9 has no limit; Maven 4 refuses more than 256 characters). */
 export const MAX_MAVEN_VERSION_LENGTH = 256;
 
-// ComparableVersion's item kinds. Numbers keep their kind (int: up to 9 digits, long: up to 18,
-// big: more) because Maven orders a longer kind above a shorter one without looking at values.
+// ComparableVersion's items (maven-artifact 3.9). Numbers keep their kind (int: up to 9 digits,
+// long: up to 18, big: more) because Maven orders a longer kind above a shorter one without
+// looking at values.
 type NumberKind = 0 | 1 | 2;
 interface NumberItem {
   t: 'n';
@@ -17,24 +18,15 @@ interface StringItem {
   t: 's';
   value: string;
 }
-interface CombinationItem {
-  t: 'c';
-  stringPart: StringItem;
-  digitPart: NumberItem;
-}
 type ListItem = { t: 'l'; items: Item[] };
-type Item = NumberItem | StringItem | CombinationItem | ListItem;
-
-/** Thrown inside the parser where Java's ComparableVersion would throw. */
-class Unparsable extends Error {}
+type Item = NumberItem | StringItem | ListItem;
 
 const QUALIFIERS = ['alpha', 'beta', 'milestone', 'rc', 'snapshot', '', 'sp'];
-const RELEASE_QUALIFIERS = new Set(['ga', 'final', 'release']);
+const ALIASES: Readonly<Record<string, string>> = { ga: '', final: '', release: '', cr: 'rc' };
 const RELEASE_VERSION_INDEX = String(QUALIFIERS.indexOf(''));
 const ZERO: NumberItem = { t: 'n', kind: 0, digits: '0' };
 
 function comparableQualifier(q: string): string {
-  if (RELEASE_QUALIFIERS.has(q)) return RELEASE_VERSION_INDEX;
   const i = QUALIFIERS.indexOf(q);
   return i === -1 ? `${QUALIFIERS.length}-${q}` : String(i);
 }
@@ -43,20 +35,16 @@ function sign(a: string, b: string): -1 | 0 | 1 {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function isAsciiDigit(c: number): boolean {
-  return c >= 0x30 && c <= 0x39;
-}
-
-/** Java's `Character.isDigit(char)`: any Unicode decimal digit in the BMP. */
+/** Java's `Character.isDigit(char)`: any Unicode decimal digit in the BMP (Maven 3.9 uses it). */
 function isJavaDigit(c: number): boolean {
-  if (isAsciiDigit(c)) return true;
+  if (c >= 0x30 && c <= 0x39) return true;
   if (c < 0x80 || (c >= 0xd800 && c <= 0xdfff)) return false;
   return /\p{Nd}/u.test(String.fromCharCode(c));
 }
 
 /** Java's `Character.digit(c, 10)` for a decimal digit: its place in its run of ten. */
 function javaDigitValue(c: number): number {
-  if (isAsciiDigit(c)) return c - 0x30;
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
   let k = 0;
   while (isJavaDigit(c - k - 1)) k++;
   return k % 10;
@@ -69,41 +57,24 @@ function newString(value: string, followedByDigit: boolean): StringItem {
     else if (value === 'b') value = 'beta';
     else if (value === 'm') value = 'milestone';
   }
-  return { t: 's', value: value === 'cr' ? 'rc' : value };
+  return { t: 's', value: Object.hasOwn(ALIASES, value) ? ALIASES[value]! : value };
 }
 
-/** `parseItem(isDigit=true, buf)`: Java's Integer/Long/BigInteger parsing, Unicode digits included. */
+/** `parseItem(true, buf)`: Java's Integer/Long/BigInteger parsing, which reads any Unicode digit. */
 function newNumber(buf: string): NumberItem {
   let i = 0;
   while (i < buf.length && buf.charCodeAt(i) === 0x30) i++;
   const stripped = i === buf.length ? '0' : buf.slice(i);
   const kind: NumberKind = stripped.length <= 9 ? 0 : stripped.length <= 18 ? 1 : 2;
   let digits = '';
-  for (let j = 0; j < stripped.length; j++) {
-    const c = stripped.charCodeAt(j);
-    if (!isJavaDigit(c)) throw new Unparsable(`not a number: ${buf}`);
-    digits += String.fromCharCode(0x30 + javaDigitValue(c));
-  }
+  for (let j = 0; j < stripped.length; j++) digits += String.fromCharCode(0x30 + javaDigitValue(stripped.charCodeAt(j)));
   let k = 0;
   while (k < digits.length - 1 && digits.charCodeAt(k) === 0x30) k++;
   return { t: 'n', kind, digits: digits.slice(k) };
 }
 
-function newCombination(value: string): CombinationItem {
-  let index = 0;
-  for (let i = 0; i < value.length; i++) {
-    if (isJavaDigit(value.charCodeAt(i))) {
-      index = i;
-      break;
-    }
-  }
-  return { t: 'c', stringPart: newString(value.slice(0, index), true), digitPart: newNumber(value.slice(index)) };
-}
-
-function parseItem(isCombination: boolean, isDigit: boolean, buf: string): Item {
-  if (isCombination) return newCombination(buf.replaceAll('-', ''));
-  if (isDigit) return newNumber(buf);
-  return newString(buf, false);
+function parseItem(isDigit: boolean, buf: string): Item {
+  return isDigit ? newNumber(buf) : newString(buf, false);
 }
 
 function isNull(item: Item): boolean {
@@ -111,34 +82,26 @@ function isNull(item: Item): boolean {
     case 'n':
       return item.digits === '0';
     case 's':
-      return item.value === '';
-    case 'c':
-      return false;
+      return comparableQualifier(item.value) === RELEASE_VERSION_INDEX;
     default:
       return item.items.length === 0;
   }
 }
 
+/** Drops trailing null items (0, "", ga/final/release, empty lists) up to the last non-list item. */
 function normalize(list: ListItem): void {
   const items = list.items;
   for (let i = items.length - 1; i >= 0; i--) {
-    if (!isNull(items[i]!)) continue;
-    const next = items[i + 1];
-    if (next === undefined || next.t === 's') {
-      items.splice(i, 1);
-    } else if (next.t === 'l') {
-      const first = next.items[0];
-      if (first === undefined) throw new Unparsable('empty sub-list');
-      if (first.t === 'c' || first.t === 's') items.splice(i, 1);
-    }
+    const item = items[i]!;
+    if (isNull(item)) items.splice(i, 1);
+    else if (item.t !== 'l') break;
   }
-  const only = items[0];
-  if (items.length === 1 && only !== undefined && only.t === 'l') list.items = only.items.slice();
 }
 
 /**
- * Parses a version into ComparableVersion's item tree (Maven 4 / maven-artifact 3.9+: `.` and `-`
- * separators, digit/letter transitions, `X-1` read as `X1`, a trailing `.X` read as `-X`).
+ * Parses a version into ComparableVersion's item tree as maven-artifact 3.9 does: `.` and `-`
+ * separators (`-` opens a sub-list), digit/letter transitions, and since MNG-7644 a qualifier
+ * after `.` read as if after `-` (`1.0.0.RC1 < 1.0.0-RC2`, `2.0.X == 2-X`).
  */
 function parseMaven(input: string): ListItem {
   const version = input.toLowerCase();
@@ -146,7 +109,6 @@ function parseMaven(input: string): ListItem {
   let list = root;
   const stack: ListItem[] = [root];
   let isDigit = false;
-  let isCombination = false;
   let startIndex = 0;
   const push = (): void => {
     const sub: ListItem = { t: 'l', items: [] };
@@ -156,120 +118,63 @@ function parseMaven(input: string): ListItem {
   };
   for (let i = 0; i < version.length; i++) {
     const c = version.charCodeAt(i);
-    // Java reads a surrogate pair as one code point and moves i to its low half first.
-    if (c >= 0xd800 && c <= 0xdbff && i + 1 < version.length) i++;
     if (c === 0x2e /* . */) {
-      list.items.push(i === startIndex ? ZERO : parseItem(isCombination, isDigit, version.slice(startIndex, i)));
-      isCombination = false;
+      list.items.push(i === startIndex ? ZERO : parseItem(isDigit, version.slice(startIndex, i)));
       startIndex = i + 1;
     } else if (c === 0x2d /* - */) {
-      if (i === startIndex) {
-        list.items.push(ZERO);
-      } else {
-        // X-1 is read as X1
-        if (!isDigit && i !== version.length - 1 && isJavaDigit(version.charCodeAt(i + 1))) {
-          isCombination = true;
-          continue;
-        }
-        list.items.push(parseItem(isCombination, isDigit, version.slice(startIndex, i)));
-      }
+      list.items.push(i === startIndex ? ZERO : parseItem(isDigit, version.slice(startIndex, i)));
       startIndex = i + 1;
-      if (list.items.length > 0) push();
-      isCombination = false;
-    } else if (isAsciiDigit(c)) {
+      push();
+    } else if (isJavaDigit(c)) {
       if (!isDigit && i > startIndex) {
-        // X1
-        isCombination = true;
+        // 1.0.0.X1 < 1.0.0-X2: treat .X as -X for any string qualifier X
         if (list.items.length > 0) push();
+        list.items.push(newString(version.slice(startIndex, i), true));
+        startIndex = i;
+        push();
       }
       isDigit = true;
     } else {
       if (isDigit && i > startIndex) {
-        list.items.push(parseItem(isCombination, true, version.slice(startIndex, i)));
+        list.items.push(parseItem(true, version.slice(startIndex, i)));
         startIndex = i;
         push();
-        isCombination = false;
       }
       isDigit = false;
     }
   }
   if (version.length > startIndex) {
-    // 1.0.0.X1 < 1.0.0-X2: a trailing .X is read as -X
     if (!isDigit && list.items.length > 0) push();
-    list.items.push(parseItem(isCombination, isDigit, version.slice(startIndex)));
+    list.items.push(parseItem(isDigit, version.slice(startIndex)));
   }
   while (stack.length > 0) normalize(stack.pop()!);
   return root;
 }
 
-function compareNumber(a: NumberItem, b: Item | null): number {
-  if (b === null) return a.digits === '0' ? 0 : 1;
-  if (b.t !== 'n') return 1; // 1.1 > 1-sp, 1.1 > 1-1
-  if (a.kind !== b.kind) return a.kind < b.kind ? -1 : 1;
-  if (a.digits.length !== b.digits.length) return a.digits.length < b.digits.length ? -1 : 1;
-  return sign(a.digits, b.digits);
-}
-
-function compareString(a: StringItem, b: Item | null): number {
-  if (b === null) return sign(comparableQualifier(a.value), RELEASE_VERSION_INDEX); // 1-rc < 1, 1-sp > 1
-  switch (b.t) {
+function compareItem(a: Item, b: Item | null): number {
+  switch (a.t) {
     case 'n':
-      return -1;
+      if (b === null) return a.digits === '0' ? 0 : 1; // 1.0 == 1, 1.1 > 1
+      if (b.t !== 'n') return 1; // 1.1 > 1-sp, 1.1 > 1-1
+      if (a.kind !== b.kind) return a.kind < b.kind ? -1 : 1;
+      if (a.digits.length !== b.digits.length) return a.digits.length < b.digits.length ? -1 : 1;
+      return sign(a.digits, b.digits);
     case 's':
-      return sign(comparableQualifier(a.value), comparableQualifier(b.value));
-    case 'c': {
-      const result = compareString(a, b.stringPart);
-      if (result !== 0) return result;
-      if (compareString(a, null) === 0) return -compareNumber(b.digitPart, null);
-      return -1;
-    }
-    default:
-      return -compareList(b, a);
-  }
-}
-
-function compareCombination(a: CombinationItem, b: Item | null): number {
-  if (b === null) {
-    const result = compareString(a.stringPart, null);
-    return result === 0 ? compareNumber(a.digitPart, null) : result;
-  }
-  switch (b.t) {
-    case 'n':
-      return -1;
-    case 's': {
-      const result = compareString(a.stringPart, b);
-      if (result !== 0) return result;
-      if (compareString(a.stringPart, null) === 0) return compareNumber(a.digitPart, null);
-      return 1; // X1 > X
-    }
-    case 'c': {
-      const result = compareString(a.stringPart, b.stringPart);
-      return result === 0 ? compareNumber(a.digitPart, b.digitPart) : result;
-    }
-    default:
-      return -compareList(b, a);
-  }
-}
-
-function compareList(a: ListItem, b: Item | null): number {
-  const items = a.items;
-  if (b === null) {
-    for (const item of items) {
-      const r = compareItem(item, null);
-      if (r !== 0) return r;
-    }
-    return 0;
-  }
-  switch (b.t) {
-    case 'n':
-      return -1; // 1-1 < 1.0.x
-    case 's':
-    case 'c': {
-      let r = items.length === 0 ? -compareItem(b, null) : compareItem(items[0]!, b);
-      for (let i = 1; r === 0 && i < items.length; i++) r = compareItem(items[i]!, null);
-      return r;
-    }
+      if (b === null) return sign(comparableQualifier(a.value), RELEASE_VERSION_INDEX); // 1-rc < 1, 1-sp > 1
+      if (b.t === 's') return sign(comparableQualifier(a.value), comparableQualifier(b.value));
+      return -1; // 1.any < 1.1, 1.any < 1-1
     default: {
+      const items = a.items;
+      if (b === null) {
+        // MNG-6964: the whole list against nothing, not just its first item
+        for (const item of items) {
+          const r = compareItem(item, null);
+          if (r !== 0) return r;
+        }
+        return 0;
+      }
+      if (b.t === 'n') return -1; // 1-1 < 1.0.x
+      if (b.t === 's') return 1; // 1-1 > 1-sp
       const other = b.items;
       const n = Math.max(items.length, other.length);
       for (let i = 0; i < n; i++) {
@@ -283,39 +188,21 @@ function compareList(a: ListItem, b: Item | null): number {
   }
 }
 
-function compareItem(a: Item, b: Item | null): number {
-  switch (a.t) {
-    case 'n':
-      return compareNumber(a, b);
-    case 's':
-      return compareString(a, b);
-    case 'c':
-      return compareCombination(a, b);
-    default:
-      return compareList(a, b);
-  }
-}
-
-/** The parsed form of a Maven version, or null when ComparableVersion would refuse it. */
+/** The parsed form of a Maven version, or null for an empty or overlong string. */
 function tryParse(version: string): ListItem | null {
   if (version.length === 0 || version.length > MAX_MAVEN_VERSION_LENGTH) return null;
-  try {
-    return parseMaven(version);
-  } catch (err) {
-    if (err instanceof Unparsable) return null;
-    throw err;
-  }
+  return parseMaven(version);
 }
 
 function parseOrThrow(version: string): ListItem {
   const parsed = tryParse(version);
-  if (parsed === null) throw new InvalidVersionError('maven', version, 'not a version Maven can parse');
+  if (parsed === null) throw new InvalidVersionError('maven', version, version === '' ? 'empty version' : 'version too long');
   return parsed;
 }
 
-/** Orders two Maven versions as `ComparableVersion.compareTo` does. */
+/** Orders two Maven versions as maven-artifact 3.9's `ComparableVersion.compareTo` does. */
 export function compareMavenVersions(a: string, b: string): -1 | 0 | 1 {
-  const r = compareList(parseOrThrow(a), parseOrThrow(b));
+  const r = compareItem(parseOrThrow(a), parseOrThrow(b));
   return r < 0 ? -1 : r > 0 ? 1 : 0;
 }
 
@@ -397,11 +284,12 @@ function contains(r: Restriction, version: string): boolean {
 }
 
 /**
- * Maven artifact versions, ordered as Maven 4's `ComparableVersion` (also maven-artifact 3.9.x,
- * after MNG-7559, MNG-7644, MNG-7714): `1.0.0.RC1 < 1.0.0-RC2`, `2.0.X == 2-X`, qualifiers
- * alpha < beta < milestone < rc = cr < snapshot < (release = ga = final) < sp < others. Any
- * string Maven can parse is a version (up to 256 characters). Ranges: Maven range syntax
- * (`[1.0,2.0)`, `(,1.0],[1.2,)`), or comparators (`>= 1.0, < 2.0`) as GitHub advisories write them.
+ * Maven artifact versions, ordered as maven-artifact 3.9's `ComparableVersion` (Maven 3.9.x,
+ * with MNG-7644: `1.0.0.RC1 < 1.0.0-RC2`, `2.0.X == 2-X`): qualifiers alpha < beta < milestone <
+ * rc = cr < snapshot < (release = ga = final) < sp < others (lexical), a number above any
+ * qualifier. Any non-empty string of up to 256 characters is a version, as Maven parses anything.
+ * Ranges: Maven range syntax (`[1.0,2.0)`, `(,1.0],[1.2,)`), or comparators (`>= 1.0, < 2.0`)
+ * as GitHub advisories write them.
  */
 export const mavenVersion: VersionScheme = {
   name: 'maven',

@@ -148,10 +148,6 @@ function publicOf(v: Pep440Version): Pep440Version {
   return v.local === null ? v : { ...v, local: null };
 }
 
-function baseOf(v: Pep440Version): Pep440Version {
-  return { epoch: v.epoch, release: v.release, pre: null, post: null, dev: null, local: null };
-}
-
 function isPrerelease(v: Pep440Version): boolean {
   return v.pre !== null || v.dev !== null;
 }
@@ -171,8 +167,11 @@ const SPECIFIER = new RegExp(
   'i',
 );
 
-/** One parsed PEP 440 specifier: `(version) => boolean`. */
-type Clause = (v: Pep440Version, raw: string) => boolean;
+/** One parsed PEP 440 specifier: `(version, string as given) => boolean`; `arbitrary` for `===`. */
+interface Clause {
+  arbitrary: boolean;
+  test: (v: Pep440Version | null, raw: string) => boolean;
+}
 
 /** packaging's `_version_split` on a normalized version: epoch, release parts, `rc1` split into `rc`, `1`. */
 function versionSplit(normalized: string): string[] {
@@ -208,65 +207,67 @@ function parseClause(text: string, whole: string): Clause {
   if (m === null) throw new InvalidRangeError('pypi', whole, `cannot read specifier ${JSON.stringify(text.trim())}`);
   const g = m.groups!;
   if (g.arbitrary !== undefined) {
+    // packaging compares the version string exactly as given, case aside.
     const target = g.any!.toLowerCase();
-    // packaging compares the normalized string; the string as written is accepted too.
-    return (v, raw) => raw.trim().toLowerCase() === target || formatPep440(v) === target;
+    return { arbitrary: true, test: (_v, raw) => raw.toLowerCase() === target };
   }
+  const clause = (test: (v: Pep440Version) => boolean): Clause => ({ arbitrary: false, test: (v) => v !== null && test(v) });
   if (g.eq !== undefined) {
     const spec = g.eqv!;
     const negate = g.eq === '!=';
     if (spec.endsWith('.*')) {
       const prefix = spec.slice(0, -2);
       parseOrThrow(prefix);
-      return (v) => prefixMatch(v, prefix) !== negate;
+      return clause((v) => prefixMatch(v, prefix) !== negate);
     }
     const target = parseOrThrow(spec);
-    return (v) => (comparePep440(target.local === null ? publicOf(v) : v, target) === 0) !== negate;
+    return clause((v) => (comparePep440(target.local === null ? publicOf(v) : v, target) === 0) !== negate);
   }
   if (g.compat !== undefined) {
     const target = parseOrThrow(g.compatv!);
     // ~=V.N means >=V.N and ==V.*: drop pre/post/dev, then the last release part.
     const prefix = (target.epoch !== '0' ? `${target.epoch}!` : '') + target.release.slice(0, -1).join('.');
-    return (v) => comparePep440(publicOf(v), target) >= 0 && prefixMatch(v, prefix);
+    return clause((v) => comparePep440(publicOf(v), target) >= 0 && prefixMatch(v, prefix));
   }
   const op = g.cmp!;
   const target = parseOrThrow(g.cmpv!);
   switch (op) {
     case '<=':
-      return (v) => comparePep440(publicOf(v), target) <= 0;
+      return clause((v) => comparePep440(publicOf(v), target) <= 0);
     case '>=':
-      return (v) => comparePep440(publicOf(v), target) >= 0;
-    case '<':
-      return (v) => {
-        if (comparePep440(v, target) >= 0) return false;
-        // <3.1 does not admit 3.1's own pre-releases unless the specifier is itself a pre-release.
-        return isPrerelease(target) || !isPrerelease(v) || comparePep440(baseOf(v), baseOf(target)) !== 0;
-      };
+      return clause((v) => comparePep440(publicOf(v), target) >= 0);
+    case '<': {
+      // "<V must not allow a pre-release of V unless V is one": nothing from V's earliest pre-release (V.dev0) up.
+      const earliest: Pep440Version = { ...target, dev: '0', local: null };
+      return clause((v) => comparePep440(v, target) < 0 && (isPrerelease(target) || !isPrerelease(v) || comparePep440(v, earliest) < 0));
+    }
     default:
-      return (v) => {
+      return clause((v) => {
         if (comparePep440(v, target) <= 0) return false;
-        // >3.1 does not admit 3.1's post-releases (unless the specifier is one) nor its local versions.
-        if (target.post === null && v.post !== null && comparePep440(baseOf(v), baseOf(target)) === 0) return false;
-        if (v.local !== null && comparePep440(baseOf(v), baseOf(target)) === 0) return false;
+        // ">V must not allow a post-release of V unless V is one", nor a local version of V.
+        if (target.post === null && v.post !== null && comparePep440({ ...v, post: null, dev: null, local: null }, target) === 0) return false;
+        if (v.local !== null && comparePep440(publicOf(v), target) === 0) return false;
         return true;
-      };
+      });
   }
 }
 
 /**
  * Whether a version matches a PEP 440 specifier set (`>=1.0,<2.0`, `==2.0.*`, `~=1.4.2`, `!=1.5`,
- * `===odd`), as `packaging.specifiers.SpecifierSet.contains(v, prereleases=True)`: pre-releases are
- * always considered (an advisory's `<2.0` covers `2.0rc1`). An empty set matches everything.
+ * `===odd`), as packaging 26's `SpecifierSet.contains(v, prereleases=True)`: pre-releases are
+ * always considered. Empty parts are ignored; an empty set matches everything. A string that is
+ * not PEP 440 can only match `===` clauses; with any other clause it is an `InvalidVersionError`
+ * (packaging answers false).
  */
 export function satisfiesPep440(version: string, specifiers: string): boolean {
   if (specifiers.length > MAX_RANGE_LENGTH) throw new InvalidRangeError('pypi', specifiers.slice(0, 64), 'range too long');
-  const clauses = specifiers.trim() === '' ? [] : specifiers.split(',').map((part) => parseClause(part, specifiers));
+  const clauses = specifiers
+    .split(',')
+    .filter((part) => part.trim() !== '')
+    .map((part) => parseClause(part, specifiers));
   const v = parsePep440(version);
-  if (v === null) {
-    // Only `===` can match a non-PEP 440 string; everything else needs a version.
-    throw new InvalidVersionError('pypi', version, 'not a PEP 440 version');
-  }
-  return clauses.every((clause) => clause(v, version));
+  if (v === null && !clauses.every((clause) => clause.arbitrary)) throw new InvalidVersionError('pypi', version, 'not a PEP 440 version');
+  return clauses.every((clause) => clause.test(v, version));
 }
 
 /**
