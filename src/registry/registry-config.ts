@@ -9,7 +9,10 @@ export interface RegistryTlsOptions {
   servername?: string;
 }
 
-/** Timeouts of one registry's connections, in milliseconds. */
+/**
+ * Timeouts of one registry's connections, in milliseconds. undici checks the headers and body
+ * timeouts on a coarse clock (about once a second), so they fire up to a second late.
+ */
 export interface RegistryTimeouts {
   /** TCP + TLS connect. */
   connectMs: number;

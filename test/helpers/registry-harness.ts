@@ -26,7 +26,7 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, createPrivateKey, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
-import { accessSync, closeSync, constants, existsSync, openSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, openSync, rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -155,7 +155,7 @@ export async function startRegistry(options: RegistryOptions = {}, owner?: Teard
     const configPath = path.join(dir, 'config.yml');
     await writeFile(configPath, stringify(config));
     const logPath = path.join(dir, `registry-${attempt}.log`);
-    const child = await spawnLogged(REGISTRY_BIN, ['serve', configPath], logPath);
+    const child = spawnLogged(REGISTRY_BIN, ['serve', configPath], logPath, dir);
     const url = `http://127.0.0.1:${port}`;
     try {
       await waitUntilAnswers(`${url}/v2/`, child, logPath);
@@ -460,20 +460,24 @@ function openssl(cwd: string, args: string[]): Promise<void> {
   });
 }
 
-const running = new Set<ChildProcess>();
+/** Registry processes alive and the temp dirs they use, for the exit hook. */
+const running = new Map<ChildProcess, string>();
 let exitHookInstalled = false;
 
-async function spawnLogged(bin: string, args: string[], logPath: string): Promise<ChildProcess> {
+function spawnLogged(bin: string, args: string[], logPath: string, dir: string): ChildProcess {
   const fd = openSync(logPath, 'a');
   const child = spawn(bin, args, { stdio: ['ignore', fd, fd], env: { PATH: process.env.PATH ?? '' } });
   closeSync(fd);
-  running.add(child);
+  running.set(child, dir);
   child.once('exit', () => running.delete(child));
   if (!exitHookInstalled) {
     exitHookInstalled = true;
-    // never leave a registry behind when the test worker exits without teardown
+    // never leave a registry (or its storage) behind when the test worker exits without teardown
     process.once('exit', () => {
-      for (const c of running) if (c.pid !== undefined) c.kill('SIGKILL');
+      for (const [c, d] of running) {
+        if (c.pid !== undefined) c.kill('SIGKILL');
+        rmSync(d, { recursive: true, force: true });
+      }
     });
   }
   return child;
