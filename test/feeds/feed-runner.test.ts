@@ -10,7 +10,7 @@ import { FeedRunner } from '../../src/feeds/feed-runner.ts';
 import { UndiciFeedHttp } from '../../src/feeds/undici-feed-http.ts';
 import { createLogger } from '../../src/log/create-logger.ts';
 import { PgVulnerabilityStore } from '../../src/store/vulnerability-store.ts';
-import { useDatabase } from '../helpers/database.ts';
+import { createTestDatabase, useDatabase } from '../helpers/database.ts';
 import { serve } from '../helpers/http.ts';
 
 const database = useDatabase(test, 'feed_runner');
@@ -63,8 +63,13 @@ function jsonLinesUpdater(name: string): Updater {
 
 const lines = (rows: object[]) => rows.map((r) => JSON.stringify(r)).join('\n');
 
-async function setup(t: Parameters<typeof serve>[0], name: string) {
-  const db = await database();
+async function setup(t: Parameters<typeof serve>[0], name: string, options: { ownDatabase?: boolean } = {}) {
+  let db = await database();
+  if (options.ownDatabase) {
+    // An updater's first run drops every cached report, so a test that counts reports needs its own database.
+    db = await createTestDatabase('feed_runner_reports');
+    t.teardown(() => db.drop());
+  }
   const server = await feedServer(t);
   const http = new UndiciFeedHttp({ allowedBases: [server.url], maxBytes: 1 << 20 });
   t.teardown(() => http.close());
@@ -134,7 +139,7 @@ test('a malformed feed fails the run, keeps the previous data and says why', asy
 });
 
 test('a run invalidates cached reports of images that hold a touched package, and only those', async (t) => {
-  const { db, server, runner, source } = await setup(t, 'lines-c');
+  const { db, server, runner, source } = await setup(t, 'lines-c', { ownDatabase: true });
   server.state.body = lines([{ cve: 'CVE-2026-0200', pkg: 'libxml2', fixed: null }]);
   t.is((await runner.run(source)).state, 'changed');
   const layer = await db.knex('layers').insert({ digest: `sha256:${'1'.repeat(64)}` }).returning('id').then((r) => r[0].id);
