@@ -1,5 +1,4 @@
 import { StringDecoder } from 'node:string_decoder';
-import { once } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import { VERSION_SCHEMES, InvalidVersionError, type VersionScheme } from '../ecosystems/version-scheme.ts';
 import { UnknownVersionSchemeError, versionScheme } from '../ecosystems/version-schemes.ts';
@@ -36,7 +35,8 @@ export interface BatchResult {
  * `vercmp --batch`: reads `A<TAB>B` lines from `input` and writes one symbol per line to
  * `output`, in order, `!` for an invalid pair or a line over {@link MAX_BATCH_LINE_LENGTH}.
  * Streams: memory stays bounded by the line limit and one input chunk, and output waits for
- * `output` to drain.
+ * `output` to drain. Rejects with the output's error (EPIPE when the reader went away) and stops
+ * reading when the output fails.
  */
 export async function runVercmpBatch(scheme: VersionScheme, input: Readable, output: Writable, maxLineLength = MAX_BATCH_LINE_LENGTH): Promise<BatchResult> {
   const decoder = new StringDecoder('utf8');
@@ -44,14 +44,30 @@ export async function runVercmpBatch(scheme: VersionScheme, input: Readable, out
   let skipping = false; // inside an overlong line, waiting for its end
   let lines = 0;
   let invalid = 0;
+  let failure: Error | null = null;
+  const onError = (err: Error): void => {
+    failure ??= err;
+  };
+  output.on('error', onError);
   const answer = (symbol: string, out: string[]): void => {
     lines++;
     if (symbol === '!') invalid++;
     out.push(symbol);
   };
   const flush = async (out: string[]): Promise<void> => {
-    if (out.length === 0) return;
-    if (!output.write(`${out.join('\n')}\n`)) await once(output, 'drain');
+    if (out.length === 0 || failure !== null) return;
+    if (output.write(`${out.join('\n')}\n`)) return;
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        output.off('drain', done);
+        output.off('error', done);
+        output.off('close', done);
+        resolve();
+      };
+      output.on('drain', done);
+      output.on('error', done);
+      output.on('close', done);
+    });
   };
   const consume = (text: string, out: string[]): void => {
     let start = 0;
@@ -76,18 +92,21 @@ export async function runVercmpBatch(scheme: VersionScheme, input: Readable, out
       answer('!', out);
     }
   };
-  for await (const chunk of input) {
+  try {
+    for await (const chunk of input) {
+      if (failure !== null) break;
+      const out: string[] = [];
+      consume(typeof chunk === 'string' ? chunk : decoder.write(chunk as Buffer), out);
+      await flush(out);
+    }
     const out: string[] = [];
-    consume(typeof chunk === 'string' ? chunk : decoder.write(chunk as Buffer), out);
+    consume(decoder.end(), out);
+    if (!skipping && pending !== '') answer(pending.length > maxLineLength ? '!' : compareLine(scheme, pending), out);
     await flush(out);
+  } finally {
+    output.off('error', onError);
   }
-  const out: string[] = [];
-  consume(decoder.end(), out);
-  if (!skipping && pending !== '') {
-    answer(pending.length > maxLineLength ? '!' : compareLine(scheme, pending), out);
-    pending = '';
-  }
-  await flush(out);
+  if (failure !== null) throw failure;
   return { lines, invalid };
 }
 
@@ -116,7 +135,14 @@ export async function vercmpCommand(ecosystem: string, a: string | undefined, b:
       process.exitCode = EXIT.usage;
       return;
     }
-    await runVercmpBatch(scheme, process.stdin, process.stdout);
+    // A reader that goes away (`| head`) ends the run quietly, as it ends `dpkg` or `sort`.
+    const quiet = (): void => {};
+    process.stdout.on('error', quiet);
+    try {
+      await runVercmpBatch(scheme, process.stdin, process.stdout);
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== 'EPIPE') throw err;
+    }
     return;
   }
   if (a === undefined || b === undefined) {

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { PassThrough, Readable } from 'node:stream';
+import { PassThrough, Readable, Writable } from 'node:stream';
 import { compareLine, runVercmpBatch } from '../../src/cli/vercmp-command.ts';
 import { dpkgVersion } from '../../src/ecosystems/dpkg/dpkg-version.ts';
 import { runCli } from '../helpers/cli.ts';
@@ -87,6 +87,25 @@ test('runVercmpBatch drops an overlong line as it arrives, without buffering it 
   const result = await runVercmpBatch(dpkgVersion, Readable.from(source()), output, 4096);
   t.is(written, '<\n!\n>\n');
   t.is(result.lines, 3);
+});
+
+test('runVercmpBatch stops reading and rejects when its output fails (a reader gone away)', async (t) => {
+  let pulled = 0;
+  async function* endless(): AsyncGenerator<string> {
+    for (;;) {
+      pulled++;
+      yield '1\t2\n'.repeat(1000);
+    }
+  }
+  const broken = new Writable({
+    highWaterMark: 1,
+    write(_chunk, _encoding, done) {
+      done(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
+    },
+  });
+  const err = await t.throwsAsync(runVercmpBatch(dpkgVersion, Readable.from(endless()), broken));
+  t.is((err as { code?: string }).code, 'EPIPE');
+  t.true(pulled < 10, `read ${pulled} chunks after the failure`);
 });
 
 test('compareLine', (t) => {
