@@ -1,9 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { UNCHANGED, type FeedHttp, type Updater } from '../ecosystems/updater.ts';
 import type { Logger } from '../log/create-logger.ts';
+import { withAdvisoryLock } from '../store/advisory-lock.ts';
 import type { RunCounts, VulnerabilityStore } from '../store/vulnerability-store.ts';
 
 export type RunOutcome =
@@ -45,18 +45,12 @@ export class FeedRunner {
     const { updater } = source;
     const started = performance.now();
     const seconds = () => Math.round((performance.now() - started) / 10) / 100;
-    const lock = new pg.Client({ connectionString: this.deps.databaseUrl, application_name: 'lookout-feed-lock' });
-    await lock.connect();
-    try {
-      const { rows } = await lock.query<{ locked: boolean }>('select pg_try_advisory_lock(hashtext($1)) as locked', [`lookout-feed:${updater.name}`]);
-      if (!rows[0]?.locked) {
-        this.deps.logger.info({ updater: updater.name }, 'feed run skipped locked');
-        return { updater: updater.name, runId: null, state: 'locked', seconds: seconds() };
-      }
-      return await this.runLocked(source, seconds, signal);
-    } finally {
-      await lock.end().catch(() => undefined);
-    }
+    const result = await withAdvisoryLock(this.deps.databaseUrl, `lookout-feed:${updater.name}`, { wait: false }, () =>
+      this.runLocked(source, seconds, signal),
+    );
+    if (result.locked) return result.value;
+    this.deps.logger.info({ updater: updater.name }, 'feed run skipped locked');
+    return { updater: updater.name, runId: null, state: 'locked', seconds: seconds() };
   }
 
   private async runLocked(source: FeedSource, seconds: () => number, signal?: AbortSignal): Promise<RunOutcome> {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { BadRequestError } from '../errors/app-error.ts';
 import { isDigest } from '../oci/digest.ts';
-import { isManifestMediaType } from '../oci/media-types.ts';
+import { bareMediaType, MANIFEST_MEDIA_TYPES } from '../registry/media-types.ts';
 import { zodProblems } from './zod-problems.ts';
 import type { RegistryEvent } from './registry-event.ts';
 
@@ -52,7 +52,7 @@ export function parseDistributionEnvelope(body: unknown): RegistryEvent[] {
 function ignoredBecause(action: string, mediaType: string | undefined, repository: string | null, digest: string | null, tag: string | null): string | null {
   if (repository === null) return 'no repository';
   if (action === 'push') {
-    if (!isManifestMediaType(mediaType)) return mediaType === 'application/octet-stream' ? 'blob push' : `not an image manifest (${mediaType ?? 'no media type'})`;
+    if (!MANIFEST_MEDIA_TYPES.has(bareMediaType(mediaType))) return mediaType === 'application/octet-stream' ? 'blob push' : `not an image manifest (${mediaType ?? 'no media type'})`;
     return digest === null ? 'push without a valid digest' : null;
   }
   if (action === 'delete') return digest === null && tag === null ? 'delete without digest or tag' : null;
