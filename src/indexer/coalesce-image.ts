@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { FoundDistribution, FoundPackage } from '../ecosystems/scanner.ts';
 
 /** What one layer contributed, in image order (index 0 = the base layer). */
@@ -8,6 +9,8 @@ export interface LayerContribution<P extends FoundPackage = FoundPackage> {
   /** Wanted files present in the layer (package databases included, even when empty). */
   files: readonly string[];
   whiteouts: readonly { path: string; opaque: boolean }[];
+  /** Symbolic links at wanted paths in this layer (path → target as written). */
+  symlinks?: Readonly<Record<string, string>>;
 }
 
 export interface ImagePackage<P extends FoundPackage = FoundPackage> {
@@ -57,16 +60,34 @@ export function coalesceImage<P extends FoundPackage>(layers: readonly LayerCont
   }
   packages.sort((a, b) => a.package.path.localeCompare(b.package.path) || a.package.name.localeCompare(b.package.name));
 
-  let distribution: ImageView<P>['distribution'] = null;
-  for (let index = layers.length - 1; index >= 0 && distribution === null; index--) {
-    for (const found of layers[index]!.distributions) {
-      if (!deletedAfter(found.path, index)) {
-        distribution = { distribution: found, layer: index };
-        break;
-      }
+  return { packages, distribution: findDistribution(layers, deletedAfter) };
+}
+
+const OS_RELEASE = 'etc/os-release';
+
+/**
+ * The newest layer's distribution that is not deleted later. A layer whose `etc/os-release` is a
+ * symlink to a file it does not hold itself (`../usr/lib/os-release` in a lower layer) takes the
+ * distribution read from that file in the newest lower layer that has it.
+ */
+function findDistribution<P extends FoundPackage>(
+  layers: readonly LayerContribution<P>[],
+  deletedAfter: (path: string, index: number) => boolean,
+): ImageView<P>['distribution'] {
+  for (let index = layers.length - 1; index >= 0; index--) {
+    const layer = layers[index]!;
+    const found = layer.distributions.find((d) => !deletedAfter(d.path, index));
+    if (found) return { distribution: found, layer: index };
+    const link = layer.symlinks?.[OS_RELEASE];
+    if (link === undefined) continue;
+    const target = path.posix.normalize(path.posix.join('/', link.startsWith('/') ? link : path.posix.join(path.posix.dirname(OS_RELEASE), link))).slice(1);
+    for (let lower = index - 1; lower >= 0; lower--) {
+      const match = layers[lower]!.distributions.find((d) => d.path === target && !deletedAfter(d.path, lower));
+      if (match) return { distribution: match, layer: lower };
     }
+    return null;
   }
-  return { packages, distribution };
+  return null;
 }
 
 /** A layer's whiteouts as sets: deleted paths, and directories made opaque ('' = the root). */

@@ -76,3 +76,16 @@ test('the distribution is the newest one not deleted later', (t) => {
   const deleted = coalesceImage([layer({ distributions: [bookworm] }), layer({ whiteouts: [{ path: 'usr/lib', opaque: true }] })]);
   t.is(deleted.distribution, null);
 });
+
+test('etc/os-release as a symlink into a lower layer takes that layer\'s file', (t) => {
+  const fromUsrLib = { did: 'debian', versionId: '11', versionCodename: 'bullseye', path: 'usr/lib/os-release' };
+  const oldEtc = { did: 'alpine', versionId: '3.18.4', path: 'etc/os-release' };
+  // The newest regular etc/os-release (alpine, layer 1) is replaced by a link to layer 0's file.
+  const view = coalesceImage([
+    layer({ distributions: [fromUsrLib] }),
+    layer({ distributions: [oldEtc] }),
+    layer({ symlinks: { 'etc/os-release': '../usr/lib/os-release' } }),
+  ]);
+  t.is(view.distribution?.distribution.did, 'debian');
+  t.is(view.distribution?.layer, 0);
+});
