@@ -8,7 +8,7 @@ const py = (name: string, version: string, path: string): FoundPackage => ({ eco
 
 function layer(partial: Partial<LayerContribution>): LayerContribution {
   const packages = partial.packages ?? [];
-  return { packages, distributions: partial.distributions ?? [], files: partial.files ?? [...new Set(packages.map((p) => p.path))], whiteouts: partial.whiteouts ?? [] };
+  return { packages, distributions: partial.distributions ?? [], files: partial.files ?? [...new Set(packages.map((p) => p.path))], whiteouts: partial.whiteouts ?? [], symlinks: partial.symlinks ?? {} };
 }
 
 const names = (view: ReturnType<typeof coalesceImage>) => view.packages.map((p) => `${p.package.name}@${p.package.version}:${p.introducedIn}`);
