@@ -9,7 +9,7 @@ export type LayerFormat = 'gzip' | 'zstd' | 'tar';
 export const SNIFF_BYTES = 6;
 
 /** Output chunk size: big enough that per-chunk work stays small next to the inflating itself. */
-const CHUNK_SIZE = 64 * 1024;
+const CHUNK_SIZE = 256 * 1024;
 /**
  * Bytes buffered on each side of the decompressor, so that inflating (on the thread pool) overlaps
  * reading, hashing and tar parsing (on the main thread) instead of taking turns with them.
