@@ -1,5 +1,5 @@
 import type { Scanner } from './scanner.ts';
-import type { Updater } from './updater.ts';
+import type { FeedDefinition } from './updater.ts';
 import type { VersionScheme } from './version-scheme.ts';
 
 /**
@@ -12,5 +12,6 @@ export interface Ecosystem {
   /** The version scheme this folder defines, if it defines one. */
   readonly versionScheme?: VersionScheme;
   readonly scanners?: readonly Scanner[];
-  readonly updaters?: readonly Updater[];
+  /** Vulnerability feeds, built from configuration (`feeds.<name>`). */
+  readonly feeds?: readonly FeedDefinition<any>[];
 }

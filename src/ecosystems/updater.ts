@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { z } from 'zod';
 import type { EnrichmentRecord, VulnerabilityRecord } from './vulnerability-record.ts';
 
 /** A conditional GET on a configured feed URL. */
@@ -62,4 +63,20 @@ export interface Updater {
   readonly defaultUrl: string;
   fetch(context: FetchContext): Promise<Fetched | typeof UNCHANGED>;
   parse(fetched: Fetched): AsyncIterable<VulnerabilityRecord | EnrichmentRecord>;
+}
+
+/**
+ * A feed an ecosystem offers, as configuration sees it: `feeds.<name>.url` (default `defaultUrl`),
+ * `feeds.<name>.enabled`, and `feeds.<name>.options`, validated by `options` (which supplies the
+ * defaults), then `create` builds the updater.
+ */
+export interface FeedDefinition<O = unknown> {
+  readonly name: string;
+  readonly defaultUrl: string;
+  /** One line for `lookout feeds status` and the README. */
+  readonly description: string;
+  /** Whether a default configuration runs it. */
+  readonly enabledByDefault: boolean;
+  readonly options: z.ZodType<O>;
+  create(config: { url: string; options: O }): Updater;
 }
