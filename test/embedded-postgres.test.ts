@@ -63,7 +63,7 @@ test('npm start on no database server: serves, keeps data across restarts, refus
   await query(dir, "insert into registries (name, url) values ('local', 'http://127.0.0.1:5000')");
 
   // A second process on the same data directory is refused with a clear message.
-  const second = await runCli(['serve'], { ...env, PORT: '0' });
+  const second = await runCli(['serve'], { ...env, PORT: '0', LOOKOUT_FEEDS__ENABLED: 'false' });
   t.is(second.status, 69);
   t.regex(second.stderr, new RegExp(`another Lookout process \\(pid ${first.child.pid}\\) is using the data directory`));
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { allFeeds } from '../ecosystems/index.ts';
 
 /** Process roles; `lookout serve` runs all of them unless told otherwise. */
 export const ROLES = ['api', 'worker', 'updater', 'notifier'] as const;
@@ -107,6 +108,57 @@ const intakeSchema = z.strictObject({
   reconcileIntervalMinutes: z.number().int().min(0),
 });
 
+const indexerSchema = z.strictObject({
+  /** Layers of one image read at once (each decompresses on the thread pool). */
+  layerConcurrency: z.number().int().min(1).max(16),
+  /** Per layer: compressed bytes, decompressed bytes, tar entries, one wanted file, all kept files. */
+  maxCompressedBytes: z.number().int().positive(),
+  maxUncompressedBytes: z.number().int().positive(),
+  maxEntries: z.number().int().positive(),
+  maxFileBytes: z.number().int().positive(),
+  maxKeptBytes: z.number().int().positive(),
+});
+
+/** One feed's settings; `options` are validated by the feed's own schema (see the superRefine below). */
+const feedSchema = z.strictObject({
+  enabled: z.boolean().optional(),
+  url: z.url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL' }).optional(),
+  intervalMinutes: z.number().int().min(5, 'at most every 5 minutes').optional(),
+  maxBytes: z.number().int().positive().optional(),
+  options: z.record(z.string(), z.unknown()).default({}),
+});
+
+const FEEDS = allFeeds();
+const feedsSchema = z
+  .looseObject({
+    /** Turns every feed off (tests, air-gapped installs fed by `lookout feeds import`). */
+    enabled: z.boolean(),
+    intervalMinutes: z.number().int().min(5, 'at most every 5 minutes'),
+    /** Largest download per feed file, unless the feed says otherwise. */
+    maxBytes: z.number().int().positive(),
+    /** How long one run may take before it is abandoned. */
+    timeoutMinutes: z.number().int().positive(),
+  })
+  .superRefine((feeds, ctx) => {
+    for (const [key, value] of Object.entries(feeds)) {
+      if (['enabled', 'intervalMinutes', 'maxBytes', 'timeoutMinutes'].includes(key)) continue;
+      const definition = FEEDS.get(key);
+      if (!definition) {
+        ctx.addIssue({ code: 'custom', path: [key], message: `unknown feed (known: ${[...FEEDS.keys()].join(', ')})` });
+        continue;
+      }
+      const parsed = feedSchema.safeParse(value);
+      if (!parsed.success) {
+        for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, path: [key, ...issue.path] } as z.core.$ZodRawIssue);
+        continue;
+      }
+      const options = definition.options.safeParse(parsed.data.options);
+      if (!options.success) {
+        for (const issue of options.error.issues) ctx.addIssue({ ...issue, path: [key, 'options', ...issue.path] } as z.core.$ZodRawIssue);
+      }
+    }
+  });
+
 /** The whole configuration, as validated once at start. */
 export const configSchema = z
   .strictObject({
@@ -120,6 +172,8 @@ export const configSchema = z
     metrics: metricsSchema,
     registries: z.array(registrySchema),
     intake: intakeSchema,
+    indexer: indexerSchema,
+    feeds: feedsSchema,
   })
   .superRefine((config, ctx) => {
     const seen = new Set<string>();

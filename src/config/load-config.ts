@@ -199,7 +199,10 @@ function setPath(tree: Tree, keyPath: string[], value: unknown): void {
       node = created;
     }
   }
-  node[keyPath[keyPath.length - 1]!] = value;
+  const last = keyPath[keyPath.length - 1]!;
+  const current = node[last];
+  // A mapping given for a mapping key (LOOKOUT_FEEDS='{debian: {…}}') adds to it rather than replacing it.
+  node[last] = isTree(current) && isTree(value) ? deepMerge(current, value) : value;
 }
 
 function deepFreeze<T>(value: T): T {

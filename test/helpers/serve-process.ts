@@ -15,7 +15,8 @@ export interface ServeProcess {
 export function startServe(env: NodeJS.ProcessEnv, args: string[] = [], timeoutMs = 60_000): Promise<ServeProcess> {
   const child = spawn(process.execPath, ['src/cli/main.ts', 'serve', ...args], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, PORT: '0', LOOKOUT_SERVER__HOST: '127.0.0.1', ...env },
+    // Feeds off: a test never reaches the real feed servers.
+    env: { PATH: process.env.PATH, PORT: '0', LOOKOUT_SERVER__HOST: '127.0.0.1', LOOKOUT_FEEDS__ENABLED: 'false', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Array<Record<string, unknown>> = [];
