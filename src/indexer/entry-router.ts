@@ -111,7 +111,10 @@ export class EntryRouter {
 
     const whiteout = whiteoutOf(path);
     if (whiteout !== null) {
-      if (whiteout !== 'reserved') this.#whiteouts.push(whiteout);
+      if (whiteout !== 'reserved') {
+        this.#reserve(whiteout.path.length, null);
+        this.#whiteouts.push(whiteout);
+      }
       return hasBody ? drain(body) : null;
     }
 
@@ -150,7 +153,7 @@ export class EntryRouter {
       (state.request.extract === null ? buffering : extracting).push(state);
     }
     if (buffering.length === 0 && extracting.length === 0) return size > 0 ? drain(body) : null;
-    if (buffering.length > 0) this.#reserve(size, path);
+    if (buffering.length > 0) this.#reserve(size + path.length, path);
     if (size === 0 && extracting.length === 0) {
       this.#keep(path, { size, mode, data: Buffer.alloc(0) }, buffering);
       return null;
@@ -191,7 +194,7 @@ export class EntryRouter {
           state.notes.add(`skipped ${path}: what was extracted (${outcome.data.length} bytes) is over the cap of ${this.#limits.fileBytes}`);
           return;
         }
-        this.#reserve(outcome.data.length, path);
+        this.#reserve(outcome.data.length + path.length, path);
         state.files.set(path, { path, size, mode, data: outcome.data });
         this.#given.add(path);
       }
@@ -201,6 +204,7 @@ export class EntryRouter {
   #symlink(path: string, target: string, mode: number): void {
     for (const state of this.#states) {
       if (!state.request.wants(path, 0, mode, (message) => state.notes.add(message))) continue;
+      if (!this.#given.has(path)) this.#reserve(path.length + target.length, path);
       state.symlinks.set(path, target);
       this.#given.add(path);
     }
@@ -222,6 +226,7 @@ export class EntryRouter {
         state.notes.add(`skipped ${path}: it is a hard link to ${JSON.stringify(linkname)}, whose content was not kept`);
         continue;
       }
+      if (!this.#given.has(path)) this.#reserve(path.length, path);
       this.#given.add(path);
     }
   }
@@ -232,12 +237,17 @@ export class EntryRouter {
     for (const state of states) state.files.set(path, { path, size: body.size, mode: body.mode, data: body.data });
   }
 
-  #reserve(bytes: number, path: string): void {
+  /**
+   * Counts `bytes` (a body, an extract's result, or the path and link strings themselves, which a
+   * layer can make 4 KiB each) against `keptBytes`; `path` is null for whiteouts, never forgotten.
+   */
+  #reserve(bytes: number, path: string | null): void {
     if (this.#keptBytes + bytes > this.#limits.keptBytes) {
-      throw new LayerLimitError('keptBytes', this.#limits.keptBytes, `keeping ${path} (${bytes} bytes) for scanners would pass it`);
+      const what = path === null ? 'the whiteouts' : `${path} (${bytes} bytes)`;
+      throw new LayerLimitError('keptBytes', this.#limits.keptBytes, `keeping ${what} for scanners would pass it`);
     }
     this.#keptBytes += bytes;
-    this.#charged.set(path, (this.#charged.get(path) ?? 0) + bytes);
+    if (path !== null) this.#charged.set(path, (this.#charged.get(path) ?? 0) + bytes);
   }
 
   /** Drops what an earlier entry at `path` gave the scanners: a later entry replaces it. */

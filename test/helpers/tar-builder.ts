@@ -149,6 +149,23 @@ export function zeroBodyTar(entries: Iterable<{ name: string; size: number; data
   return Readable.from(chunks(), { objectMode: false });
 }
 
+/**
+ * A gzip or zstd layer of `size` bytes of zero-filled 1 MiB entries (a decompression bomb), made by
+ * repeating one compressed 1 MiB block (gzip members and zstd frames may follow each other), so a
+ * gigabyte costs about a megabyte to make and hold, and no header gives the total away.
+ */
+export function zeroLayer(format: 'gzip' | 'zstd', size: number): Readable {
+  const block = 1024 * 1024;
+  const pack = (data: Buffer): Buffer => (format === 'gzip' ? zlib.gzipSync(data, { level: 9 }) : zlib.zstdCompressSync(data));
+  const packed = pack(Buffer.concat([ustarHeader('var/lib/bomb', block - 512), Buffer.alloc(block - 512)]));
+  const tail = pack(END_OF_ARCHIVE);
+  function* chunks(): Generator<Buffer> {
+    for (let written = 0; written < size; written += block) yield packed;
+    yield tail;
+  }
+  return Readable.from(chunks(), { objectMode: false });
+}
+
 function tarName(entry: TarEntry): string {
   if (entry.type !== 'whiteout' && entry.type !== 'opaque') return entry.name;
   const slash = entry.name.lastIndexOf('/');

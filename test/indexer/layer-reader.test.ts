@@ -283,8 +283,13 @@ test('all bytes kept for scanners together are limited', async (t) => {
   const error = await t.throwsAsync(readLayer(streamOf(tar), { scanners: [scanner('npm', { globs: ['**/package.json'] })], limits: { keptBytes: 100_000 } }), { instanceOf: LayerLimitError });
   t.is(error?.limit, 'keptBytes');
   t.is(error?.value, 100_000);
-  const ok = await readLayer(streamOf(tar), { scanners: [scanner('npm', { globs: ['**/package.json'] })], limits: { keptBytes: 200_000 } });
+  // Paths count too: 20 bodies of 10,000 bytes plus their names.
+  const ok = await readLayer(streamOf(tar), { scanners: [scanner('npm', { globs: ['**/package.json'] })], limits: { keptBytes: 201_000 } });
   t.is(ok.scanners.get('npm')!.files.size, 20);
+  // So do whiteouts: a layer of many long whiteout names cannot grow memory without bound.
+  const whiteouts = await buildTar(Array.from({ length: 100 }, (_, i) => ({ type: 'whiteout' as const, name: `${'d'.repeat(900)}/${i}` })));
+  const tooMany = await t.throwsAsync(readLayer(streamOf(whiteouts), { scanners: [], limits: { keptBytes: 50_000 } }), { instanceOf: LayerLimitError });
+  t.regex(tooMany?.message ?? '', /keeping the whiteouts for scanners would pass it/);
 });
 
 test('scanLayer runs every scanner, and one that throws only gets a note', async (t) => {
