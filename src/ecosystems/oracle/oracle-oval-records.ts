@@ -4,6 +4,8 @@ import { makeRecord } from '../oval/make-record.ts';
 import { isLessThan, rpmDefinitionEntries, type RpmEntry } from '../oval/rpm-definition-entries.ts';
 import { normalizeVendorSeverity } from '../oval/vendor-severity.ts';
 import type { VulnerabilityRecord } from '../vulnerability-record.ts';
+import { mergeSameKey } from '../oval/merge-same-key.ts';
+import { rpmVersion } from '../rpm/rpm-version.ts';
 
 /** The Oracle Linux major release a package entry applies to, from its branch's release check or the metadata. */
 export function oracleRelease(entry: RpmEntry, definition: OvalDefinition): string | null {
@@ -86,5 +88,5 @@ export function oracleOvalRecords(definition: OvalDefinition, options: OracleRec
       }
     }
   }
-  return out;
+  return mergeSameKey(out, rpmVersion);
 }

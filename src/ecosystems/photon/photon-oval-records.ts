@@ -4,6 +4,8 @@ import { makeRecord } from '../oval/make-record.ts';
 import { isLessThan, rpmDefinitionEntries, type RpmEntry } from '../oval/rpm-definition-entries.ts';
 import { normalizeVendorSeverity } from '../oval/vendor-severity.ts';
 import type { VulnerabilityRecord } from '../vulnerability-record.ts';
+import { mergeSameKey } from '../oval/merge-same-key.ts';
+import { rpmVersion } from '../rpm/rpm-version.ts';
 
 /**
  * The Photon release of a package entry as `distributionKey` spells it (`photon:3.0`: Photon's
@@ -57,5 +59,5 @@ export function photonOvalRecords(definition: OvalDefinition, fallbackMajor: str
     seen.add(key);
     out.push(makeRecord({ ...base, distribution, packageName: entry.packageName, arch: entry.arch, fixedVersion: entry.evr, state: 'fixed' }));
   }
-  return out;
+  return mergeSameKey(out, rpmVersion);
 }

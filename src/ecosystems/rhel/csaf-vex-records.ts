@@ -7,6 +7,8 @@ import { normalizeVendorSeverity } from '../oval/vendor-severity.ts';
 import type { CvssScore, FindingState, VulnerabilityRecord } from '../vulnerability-record.ts';
 import { parsePackageUrl } from './package-url.ts';
 import { rhelDistributionFromCpe } from './rhel-cpe.ts';
+import { mergeSameKey } from '../oval/merge-same-key.ts';
+import { rpmVersion } from '../rpm/rpm-version.ts';
 
 type Json = Record<string, unknown>;
 
@@ -249,5 +251,5 @@ export function csafVexRecords(document: unknown, label: string, updater = 'rhel
       }
     }
   }
-  return out;
+  return mergeSameKey(out, rpmVersion);
 }

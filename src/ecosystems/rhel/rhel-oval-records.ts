@@ -6,6 +6,8 @@ import { normalizeVendorSeverity } from '../oval/vendor-severity.ts';
 import { isoDate } from '../oval/iso-date.ts';
 import { xmlAttr, xmlChildren } from '../oval/xml-element.ts';
 import type { FindingState, VulnerabilityRecord } from '../vulnerability-record.ts';
+import { mergeSameKey } from '../oval/merge-same-key.ts';
+import { rpmVersion } from '../rpm/rpm-version.ts';
 
 /** The RHEL major release of a package entry, from its branch's release check ("Red Hat Enterprise Linux 8 is installed", `^8[^\d]`). */
 export function rhelRelease(entry: RpmEntry): string | null {
@@ -127,5 +129,5 @@ export function rhelOvalRecords(definition: OvalDefinition, options: RhelOvalRec
       );
     }
   }
-  return out;
+  return mergeSameKey(out, rpmVersion);
 }

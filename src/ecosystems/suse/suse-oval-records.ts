@@ -5,6 +5,8 @@ import type { RpmPlatformFact } from '../oval/rpm-criterion-facts.ts';
 import { isLessThan, rpmDefinitionEntries } from '../oval/rpm-definition-entries.ts';
 import { normalizeVendorSeverity } from '../oval/vendor-severity.ts';
 import type { VulnerabilityRecord } from '../vulnerability-record.ts';
+import { mergeSameKey } from '../oval/merge-same-key.ts';
+import { rpmVersion } from '../rpm/rpm-version.ts';
 
 /** A SUSE product release a branch of criteria applies to, with how much its release package counts. */
 export interface SuseRelease {
@@ -90,5 +92,5 @@ export function suseOvalRecords(definition: OvalDefinition, updater = 'suse'): V
       for (const [fixedVersion, arch] of fixes) out.push(makeRecord({ ...base, distribution, packageName, arch, fixedVersion, state: 'fixed' }));
     }
   }
-  return out;
+  return mergeSameKey(out, rpmVersion);
 }

@@ -6,6 +6,8 @@ import type { OvalCriterion, OvalDefinition } from '../oval/oval-definition.ts';
 import { normalizeVendorSeverity } from '../oval/vendor-severity.ts';
 import { xmlAttr, xmlChildren, xmlChildText } from '../oval/xml-element.ts';
 import type { CvssScore, FindingState, VulnerabilityRecord } from '../vulnerability-record.ts';
+import { mergeSameKey } from '../oval/merge-same-key.ts';
+import { dpkgVersion } from '../dpkg/dpkg-version.ts';
 
 /** The state of one package criterion, read from Canonical's wording of it. */
 export interface UbuntuCriterionState {
@@ -56,7 +58,7 @@ export function ubuntuSourcePackage(criterion: OvalCriterion): string | null {
 }
 
 /** A dpkg version from an OVAL `evr` (Canonical writes `0:1.2-3`; a zero epoch is dropped). */
-function dpkgVersion(evr: string): string {
+function ovalDebVersion(evr: string): string {
   const v = evr.trim();
   return v.replace(/^0+:/, '');
 }
@@ -117,8 +119,8 @@ export function ubuntuOvalRecords(definition: OvalDefinition, fallbackCodename: 
     if (test !== null && test.type !== 'dpkginfo_test') continue;
     const evr = test?.states.map((s) => s.fields.evr).find((f) => f !== undefined && f.value !== '' && (f.operation ?? 'less than') === 'less than');
     const judged = ubuntuCriterionState(criterion.comment ?? '', evr !== undefined);
-    let fixedVersion: string | null = evr ? dpkgVersion(evr.value) : null;
-    if (fixedVersion === null && (judged.state === 'fixed' || judged.reason === 'pending') && looksLikeVersion(judged.note)) fixedVersion = dpkgVersion(judged.note);
+    let fixedVersion: string | null = evr ? ovalDebVersion(evr.value) : null;
+    if (fixedVersion === null && (judged.state === 'fixed' || judged.reason === 'pending') && looksLikeVersion(judged.note)) fixedVersion = ovalDebVersion(judged.note);
     if (judged.state !== 'fixed' && judged.reason !== 'pending') fixedVersion = null;
     const source = ubuntuSourcePackage(criterion);
     const targets: Array<{ packageName: string; packageKind: 'source' | 'binary' }> =
@@ -130,5 +132,5 @@ export function ubuntuOvalRecords(definition: OvalDefinition, fallbackCodename: 
       out.push(makeRecord({ ...base, ...target, state: judged.state, stateReason: judged.reason, fixedVersion }));
     }
   }
-  return out;
+  return mergeSameKey(out, dpkgVersion);
 }

@@ -4,12 +4,15 @@ import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import { criteriaBranches, criteriaLeaves } from '../../../src/ecosystems/oval/criteria-branches.ts';
 import { FeedParseError } from '../../../src/ecosystems/oval/feed-parse-error.ts';
+import { makeRecord } from '../../../src/ecosystems/oval/make-record.ts';
+import { mergeSameKey } from '../../../src/ecosystems/oval/merge-same-key.ts';
 import { openFeedFile, sniffCompression } from '../../../src/ecosystems/oval/open-feed-file.ts';
 import { OvalIndex } from '../../../src/ecosystems/oval/oval-index.ts';
 import type { OvalDefinition } from '../../../src/ecosystems/oval/oval-definition.ts';
 import { readOvalDefinitions } from '../../../src/ecosystems/oval/read-oval-definitions.ts';
 import { rpmDefinitionEntries } from '../../../src/ecosystems/oval/rpm-definition-entries.ts';
 import { streamXmlElements } from '../../../src/ecosystems/oval/stream-xml-elements.ts';
+import { rpmVersion } from '../../../src/ecosystems/rpm/rpm-version.ts';
 import { fixture, HAVE_FIXTURES, NO_FIXTURES } from '../../helpers/fixtures.ts';
 import { collect, tempFile } from './xml-harness.ts';
 
@@ -194,4 +197,27 @@ maybe(`the Mariner / Azure Linux OVAL reads with the same reader (greater-than a
   const ops = criteriaLeaves(golang.criteria).map((c) => c.test?.states[0]?.fields.evr?.operation);
   t.deepEqual(ops, ['less than', 'greater than']);
   t.deepEqual(criteriaLeaves(golang.criteria)[0]!.test!.object!.names, ['golang']);
+});
+
+test('records sharing a stored key fold into one: the most exposed state, else the highest fix, links kept', (t) => {
+  const base = makeRecord({ updater: 'x', name: 'CVE-1', ecosystem: 'rpm', distribution: 'rhel:9', packageName: 'curl', state: 'fixed' });
+  const merged = mergeSameKey(
+    [
+      { ...base, fixedVersion: '7.76.1-23.el9_2.4', links: ['a'] },
+      { ...base, fixedVersion: '7.76.1-26.el9_3.2', links: ['b'] },
+      { ...base, packageName: 'libcurl', fixedVersion: '1-1' },
+      { ...base, packageName: 'libcurl', state: 'not_fixed', fixedVersion: null },
+      { ...base, packageName: 'zlib', fixedVersion: '10-1' },
+      { ...base, packageName: 'zlib', fixedVersion: '9-1' },
+    ],
+    rpmVersion,
+  );
+  t.deepEqual(
+    merged.map((r) => [r.packageName, r.state, r.fixedVersion, r.links]),
+    [
+      ['curl', 'fixed', '7.76.1-26.el9_3.2', ['b', 'a']],
+      ['libcurl', 'not_fixed', null, []],
+      ['zlib', 'fixed', '10-1', []],
+    ],
+  );
 });

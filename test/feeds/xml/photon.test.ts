@@ -4,7 +4,7 @@ import { createPhotonUpdater, PHOTON_OVAL_URL } from '../../../src/ecosystems/ph
 import { UNCHANGED } from '../../../src/ecosystems/updater.ts';
 import { startFeedServer } from '../../helpers/feed-server.ts';
 import { fixture, HAVE_FIXTURES, NO_FIXTURES } from '../../helpers/fixtures.ts';
-import { fetched, one, parseFiles, runFetch } from './xml-harness.ts';
+import { duplicateKeys, fetched, one, parseFiles, runFetch } from './xml-harness.ts';
 
 const maybe = HAVE_FIXTURES ? test : test.skip;
 const suffix = HAVE_FIXTURES ? '' : NO_FIXTURES;
@@ -15,6 +15,7 @@ maybe(`the complete Photon 3 feed: 222 advisories, 497 CVEs, 778 package fixes i
   t.is(new Set(records.map((r) => r.name)).size, 222);
   t.is(new Set(records.flatMap((r) => r.aliases)).size, 497);
   t.is(records.length, 778);
+  t.deepEqual(duplicateKeys(records), {}, 'one record per stored row');
   t.true(records.every((r) => r.updater === 'photon' && r.ecosystem === 'rpm' && r.distribution === 'photon:3.0' && r.state === 'fixed' && r.packageKind === 'binary'));
 
   const sqlite = one(records, { name: 'PHSA-2020:00001', packageName: 'sqlite-libs' });

@@ -7,7 +7,7 @@ import { createRhelOvalUpdater, parsePulpManifest, RHEL_OVAL_URL } from '../../.
 import { UNCHANGED } from '../../../src/ecosystems/updater.ts';
 import { startFeedServer } from '../../helpers/feed-server.ts';
 import { fixture, HAVE_FIXTURES, NO_FIXTURES } from '../../helpers/fixtures.ts';
-import { fetched, one, parseFiles, runFetch } from './xml-harness.ts';
+import { duplicateKeys, fetched, one, parseFiles, runFetch } from './xml-harness.ts';
 
 const maybe = HAVE_FIXTURES ? test : test.skip;
 const suffix = HAVE_FIXTURES ? '' : NO_FIXTURES;
@@ -27,6 +27,7 @@ maybe(`RHEL 8 Ansible: RHSA patch definitions per affected CPE, unpatched CVEs n
   const unpatched = one(records, { name: 'CVE-2020-1738', packageName: 'ansible' });
   t.like(unpatched, { state: 'not_fixed', fixedVersion: null, repository: null, vendorSeverity: 'Low', normalizedSeverity: 'Low' });
   t.is(records.length, 14);
+  t.deepEqual(duplicateKeys(records), {}, 'one record per stored row');
 });
 
 maybe(`RHEL 7 .NET and RHEL 6 extras: epochs, Critical, RHBA advisories, release from the criteria${suffix}`, async (t) => {

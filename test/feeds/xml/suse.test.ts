@@ -5,7 +5,7 @@ import { suseRelease } from '../../../src/ecosystems/suse/suse-oval-records.ts';
 import { UNCHANGED } from '../../../src/ecosystems/updater.ts';
 import { startFeedServer } from '../../helpers/feed-server.ts';
 import { fixture, HAVE_FIXTURES, NO_FIXTURES } from '../../helpers/fixtures.ts';
-import { fetched, one, parseFiles, runFetch } from './xml-harness.ts';
+import { duplicateKeys, fetched, one, parseFiles, runFetch } from './xml-harness.ts';
 
 const maybe = HAVE_FIXTURES ? test : test.skip;
 const suffix = HAVE_FIXTURES ? '' : NO_FIXTURES;
@@ -31,6 +31,7 @@ maybe(`SLES 15: the service pack comes from the release check (sles-release ==15
   // "not affected" criteria, the SAP / HPC / Desktop / Workstation products and a state with an
   // operation OVAL does not define (`6`, CVE-2010-1323) give no record.
   t.is(records.length, 2);
+  t.deepEqual(duplicateKeys(records), {}, 'one record per stored row');
 });
 
 maybe(`openSUSE Leap 15.1: packages and fixed versions per CVE${suffix}`, async (t) => {

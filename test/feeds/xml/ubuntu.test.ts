@@ -7,7 +7,7 @@ import { UNCHANGED } from '../../../src/ecosystems/updater.ts';
 import { startFeedServer } from '../../helpers/feed-server.ts';
 import { fixture, HAVE_FIXTURES, NO_FIXTURES } from '../../helpers/fixtures.ts';
 import { UBUNTU_MODERN_SAMPLE } from './ubuntu-modern-sample.ts';
-import { fetched, one, parseFiles, runFetch, tempFile } from './xml-harness.ts';
+import { duplicateKeys, fetched, one, parseFiles, runFetch, tempFile } from './xml-harness.ts';
 
 const maybe = HAVE_FIXTURES ? test : test.skip;
 const suffix = HAVE_FIXTURES ? '' : NO_FIXTURES;
@@ -62,6 +62,7 @@ test('current CVE OVAL wording: every tracker status, binaries when no source is
   t.is(records.filter((r) => r.name === 'CVE-2024-0001').length, 7);
   t.false(records.some((r) => /linux|kernel/.test(r.packageName)));
   t.is(records.length, 9);
+  t.deepEqual(duplicateKeys(records), {}, 'one record per stored row');
 });
 
 test('criterion wording → state', (t) => {

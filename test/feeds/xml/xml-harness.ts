@@ -69,3 +69,13 @@ export function one(records: readonly VulnerabilityRecord[], match: Partial<Vuln
 
 /** Keeps EnrichmentRecord out of a union for type narrowing in tests. */
 export type AnyRecord = VulnerabilityRecord | EnrichmentRecord;
+
+/** Records the store would fold into one row (same advisory, package and scope), as `identity → count`. */
+export function duplicateKeys(records: readonly VulnerabilityRecord[]): Record<string, number> {
+  const counts = new Map<string, number>();
+  for (const r of records) {
+    const key = [r.name, r.ecosystem, r.distribution, r.repository, r.module, r.packageName, r.packageKind, r.arch].join(' ');
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return Object.fromEntries([...counts].filter(([, n]) => n > 1));
+}
