@@ -97,16 +97,16 @@ export class EntryRouter {
     const hasBody = header.size > 0 && header.type !== 'directory';
     this.#end = body.offset + 512 + (hasBody ? Math.ceil(header.size / 512) * 512 : 0);
     if (hasBody && header.size > this.#limits.decompressedBytes) {
-      throw new LayerLimitError('decompressedBytes', this.#limits.decompressedBytes, `entry ${JSON.stringify(header.name)} declares ${header.size} bytes`);
+      throw new LayerLimitError('decompressedBytes', this.#limits.decompressedBytes, `entry ${quote(header.name)} declares ${header.size} bytes`);
     }
 
     const normalized = normalizeLayerPath(header.name);
     if (normalized === null) {
-      this.#notes.add(`skipped an entry whose name is over 4096 characters or holds a NUL byte (${JSON.stringify(header.name.slice(0, 80))}…)`);
+      this.#notes.add(`skipped an entry whose name is over 4096 characters or holds a NUL byte (${quote(header.name.slice(0, 80))}…)`);
       return hasBody ? drain(body) : null;
     }
     const { path } = normalized;
-    if (normalized.escaped) this.#notes.add(`entry ${JSON.stringify(header.name)} climbs out of the root; read as ${JSON.stringify(path)}`);
+    if (normalized.escaped) this.#notes.add(`entry ${quote(header.name)} climbs out of the root; read as ${quote(path)}`);
     if (path === '') return hasBody ? drain(body) : null;
 
     const whiteout = whiteoutOf(path);
@@ -136,7 +136,7 @@ export class EntryRouter {
       case 'fifo':
         break;
       default:
-        this.#notes.add(`skipped entry ${JSON.stringify(path)} of an unsupported tar type`);
+        this.#notes.add(`skipped entry ${quote(path)} of an unsupported tar type`);
     }
     return hasBody ? drain(body) : null;
   }
@@ -223,7 +223,7 @@ export class EntryRouter {
       } else if (kept !== undefined && state.request.extract === null && kept.size <= state.request.cap) {
         state.files.set(path, { path, size: kept.size, mode, data: kept.data });
       } else {
-        state.notes.add(`skipped ${path}: it is a hard link to ${JSON.stringify(linkname)}, whose content was not kept`);
+        state.notes.add(`skipped ${path}: it is a hard link to ${quote(linkname)}, whose content was not kept`);
         continue;
       }
       if (!this.#given.has(path)) this.#reserve(path.length, path);
@@ -287,6 +287,11 @@ function pushAll(channels: readonly ChunkChannel[], chunk: Buffer): Promise<unkn
     if (wait !== undefined) (waits ??= []).push(wait);
   }
   return waits === null ? undefined : Promise.all(waits);
+}
+
+/** A name for a message: JSON-quoted and cut to 200 characters. */
+function quote(name: string): string {
+  return JSON.stringify(name.length > 200 ? `${name.slice(0, 200)}…` : name);
 }
 
 /** Reads a body to its end without keeping any of it. */

@@ -11,7 +11,7 @@ export interface LayerLimits {
   entries: number;
   /** The largest wanted file buffered for a scanner whose request sets no `maxBytes`. */
   fileBytes: number;
-  /** All bytes kept for scanners from one layer together (bodies and `extract` results). */
+  /** All bytes kept from one layer together: bodies, `extract` results, kept names and link targets, whiteouts. */
   keptBytes: number;
 }
 

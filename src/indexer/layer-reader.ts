@@ -45,7 +45,10 @@ export interface LayerStats {
 
 /** Everything the scanners need from one layer, read in one pass. */
 export interface LayerReadResult {
-  /** Per scanner name, the files it asked for (give `files` and `symlinks` to `scan`) and notes about what it missed. */
+  /**
+   * Per scanner name, the files it asked for (give `files` and `symlinks` to `scan`) and notes about
+   * what it missed. A body wanted by several scanners is one shared `Buffer`: scanners only read it.
+   */
   scanners: ReadonlyMap<string, ScannerFiles>;
   /** Paths this layer deletes from the layers below, in tar order. */
   whiteouts: Whiteout[];
