@@ -4,6 +4,18 @@ import type Koa from 'koa';
 import type { Config } from '../config/config-schema.ts';
 import { createApp } from '../http/create-app.ts';
 import { healthRoutes } from '../http/routes/health-routes.ts';
+import { webhookRoutes } from '../http/routes/webhook-routes.ts';
+import { allScanners } from '../ecosystems/index.ts';
+import { INDEX_MANIFEST_QUEUE, IndexManifestHandler, type IndexManifestJob } from '../indexer/index-manifest-job.ts';
+import { ManifestIndexer } from '../indexer/manifest-indexer.ts';
+import { IntakeService, REGISTRY_EVENT_QUEUE, type RegistryEventJob } from '../intake/intake-service.ts';
+import { RegistryEventProcessor } from '../intake/registry-event-processor.ts';
+import { RegistrySet } from '../registry/registry-set.ts';
+import { PgImageStore, type ImageStore } from '../store/image-store.ts';
+import { PgLayerStore } from '../store/layer-store.ts';
+import { PgRegistryStore } from '../store/registry-store.ts';
+import { PgWebhookEventStore } from '../store/webhook-event-store.ts';
+import { toRegistryConfigs } from './registry-configs.ts';
 import type { JobQueue } from '../jobs/job-queue.ts';
 import { PgBossJobQueue } from '../jobs/pg-boss-job-queue.ts';
 import type { Logger } from '../log/create-logger.ts';
@@ -22,6 +34,9 @@ export interface Lookout {
   readonly metrics: Metrics;
   readonly readiness: Readiness;
   readonly app: Koa;
+  readonly registries: RegistrySet;
+  readonly images: ImageStore;
+  readonly indexer: ManifestIndexer;
   /** Starts the job queue (workers when the role says so) and the HTTP server; resolves to its address. */
   start(): Promise<AddressInfo>;
   /**
@@ -47,14 +62,20 @@ export async function buildLookout(config: Config, options: BuildOptions): Promi
   const metrics = createMetrics({ processMetrics: config.metrics.processMetrics });
   const database = await openDatabase(config, logger);
   try {
-    if (options.migrate) {
-      const applied = await migrateLatest(database.knex);
-      await PgBossJobQueue.install(database.url, logger);
-      logger.info({ applied }, 'database migrated');
-    }
+    return await assemble(config, options, database, metrics);
   } catch (err) {
     await database.close();
     throw err;
+  }
+}
+
+/** Everything after the database is open; the caller closes the database if this throws. */
+async function assemble(config: Config, options: BuildOptions, database: Database, metrics: Metrics): Promise<Lookout> {
+  const { logger } = options;
+  if (options.migrate) {
+    const applied = await migrateLatest(database.knex);
+    await PgBossJobQueue.install(database.url, logger);
+    logger.info({ applied }, 'database migrated');
   }
 
   const queue = new PgBossJobQueue({
@@ -66,13 +87,58 @@ export async function buildLookout(config: Config, options: BuildOptions): Promi
   });
   metrics.watchQueues(() => queue.counts());
 
+  // Registries: rows for the configured ones, a client each (the allow-list of what is fetched).
+  const registryIds = await new PgRegistryStore(database.knex).sync(config.registries);
+  const registries = new RegistrySet(toRegistryConfigs(config), { logger });
+  const images = new PgImageStore(database.knex);
+  const layers = new PgLayerStore(database.knex);
+  const webhookEvents = new PgWebhookEventStore(database.knex);
+
+  const indexer = new ManifestIndexer({
+    layerStore: layers,
+    scanners: allScanners(),
+    databaseUrl: database.url,
+    logger,
+    layerConcurrency: config.indexer.layerConcurrency,
+    limits: {
+      compressedBytes: config.indexer.maxCompressedBytes,
+      decompressedBytes: config.indexer.maxUncompressedBytes,
+      entries: config.indexer.maxEntries,
+      fileBytes: config.indexer.maxFileBytes,
+      keptBytes: config.indexer.maxKeptBytes,
+    },
+  });
+  const intake = new IntakeService({ registries: config.registries, registryIds, store: webhookEvents, queue, metrics, logger });
+  const eventProcessor = new RegistryEventProcessor({
+    events: webhookEvents,
+    images,
+    registries,
+    registryNames: new Map([...registryIds].map(([name, id]) => [id, name])),
+    platforms: new Map(config.registries.map((r) => [r.name, r.platforms])),
+    queue,
+    debounceSeconds: config.intake.debounceSeconds,
+    logger,
+  });
+  const indexHandler = new IndexManifestHandler({
+    registries,
+    images,
+    indexer,
+    logger,
+    retryLimit: config.jobs.retryLimit,
+    afterIndex: async (manifestId) => images.setStatus(manifestId, 'done'),
+  });
+  queue.define<RegistryEventJob>({ queue: REGISTRY_EVENT_QUEUE, handle: (job) => eventProcessor.handle(job) });
+  queue.define<IndexManifestJob>({ queue: INDEX_MANIFEST_QUEUE, dedupe: true, handle: (job) => indexHandler.handle(job) });
+
   const readiness = new Readiness(new PgSystemStore(database.knex), migrationNames());
+  const routers = [healthRoutes({ readiness, metrics: config.metrics.enabled ? metrics : null })];
+  if (config.roles.includes('api')) routers.push(webhookRoutes({ intake, bodyLimitBytes: config.server.bodyLimitBytes }));
   const app = createApp({
     logger,
     metrics,
     bodyLimitBytes: config.server.bodyLimitBytes,
     trustProxy: config.server.trustProxy,
-    routers: [healthRoutes({ readiness, metrics: config.metrics.enabled ? metrics : null })],
+    routers,
   });
 
   let server: Server | null = null;
@@ -86,6 +152,9 @@ export async function buildLookout(config: Config, options: BuildOptions): Promi
     metrics,
     readiness,
     app,
+    registries,
+    images,
+    indexer,
     async start() {
       await queue.start({ work: config.roles.includes('worker') });
       server = createServer({ requestTimeout: config.server.requestTimeoutSeconds * 1000 }, app.callback());
@@ -109,6 +178,7 @@ export async function buildLookout(config: Config, options: BuildOptions): Promi
         logger.info({ timeoutMs }, 'server stopping');
         const closed = server ? closeServer(server, timeoutMs) : Promise.resolve();
         await Promise.all([closed, queue.stop(timeoutMs)]);
+        await registries.close();
         await database.close();
         logger.info('server stopped');
       })();

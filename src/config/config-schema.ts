@@ -96,8 +96,19 @@ const registrySchema = z.strictObject({
       bodyIdleSeconds: z.number().positive().default(60),
     })
     .prefault({}),
-  /** Accept TLS certificates that do not verify (a registry with a private CA). */
+  /** Accept TLS certificates that do not verify (test registries only). */
   insecureTls: z.boolean().default(false),
+  /** Other `host[:port]` names image references use for this registry. */
+  aliases: z.array(z.string().regex(/^[A-Za-z0-9.-]+(:\d+)?$/, 'must be host or host:port')).default([]),
+  /** How username/password become a token: `get` (docker token spec) or `oauth2-password`. */
+  tokenGrant: z.enum(['get', 'oauth2-password']).default('get'),
+  retries: z
+    .strictObject({
+      attempts: z.number().int().min(1).max(20).default(5),
+      baseDelaySeconds: z.number().positive().default(0.5),
+      maxDelaySeconds: z.number().positive().default(60),
+    })
+    .prefault({}),
 });
 export type RegistryConfig = z.infer<typeof registrySchema>;
 

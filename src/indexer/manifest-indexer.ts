@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FoundDistribution, FoundPackage, Scanner, ScanResult } from '../ecosystems/scanner.ts';
+import { distributionKey } from '../ecosystems/distribution-key.ts';
 import type { Logger } from '../log/create-logger.ts';
 import { isDigest, type Digest } from '../oci/digest.ts';
 import { isRegistryError } from '../registry/registry-error.ts';
@@ -35,6 +36,8 @@ export interface IndexOutcome {
   distribution: string | null;
   /** Set when a layer could not be scanned: the image view is incomplete. */
   failure: string | null;
+  /** A release key from a file other than os-release that decides which feed applies (`alpine:3.19` from etc/apk/repositories). */
+  releaseHint: string | null;
   notes: string[];
 }
 
@@ -75,7 +78,7 @@ export class ManifestIndexer {
     const scannerIds = await this.scannerIds();
     const allScannerIds = [...scannerIds.values()];
     const done = await layerStore.scannedBy(orderedIds, allScannerIds);
-    const outcome: IndexOutcome = { layers: [], packages: 0, distribution: null, failure: null, notes };
+    const outcome: IndexOutcome = { layers: [], packages: 0, distribution: null, failure: null, releaseHint: null, notes };
 
     const work = image.layers.map((layer, index) => async () => {
       const layerId = orderedIds[index]!;
@@ -129,6 +132,9 @@ export class ManifestIndexer {
       })),
     });
     outcome.packages = view.packages.length;
+    const hints = layers.flatMap((c) => c.distributions.filter((d) => d.path === RELEASE_HINT_PATH));
+    const hint = hints[hints.length - 1];
+    outcome.releaseHint = hint ? distributionKey(hint) : null;
     outcome.distribution = view.distribution ? `${view.distribution.distribution.did} ${view.distribution.distribution.versionId ?? ''}`.trim() : null;
     log.info(
       {

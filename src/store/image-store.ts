@@ -25,6 +25,9 @@ export interface ManifestRow {
   statusReason: string | null;
   skipReason: string | null;
   indexedAt: Date | null;
+  /** The scanner-set fingerprint the image was last indexed with. */
+  indexedWith: string | null;
+  releaseHint: string | null;
 }
 
 export interface IndexChild {
@@ -61,6 +64,8 @@ export interface ImageStore {
   deleteFromRepository(repositoryId: number, digest: string): Promise<boolean>;
   setIndexChildren(indexId: number, children: readonly IndexChild[]): Promise<Map<string, number>>;
   setStatus(manifestId: number, status: ManifestStatus, reason?: string | null): Promise<void>;
+  /** Records which scanner set indexed the image and its release hint (Alpine's repositories branch). */
+  recordIndexed(manifestId: number, fingerprint: string, releaseHint: string | null): Promise<void>;
   manifestByDigest(digest: string): Promise<ManifestRow | null>;
   currentTag(repositoryId: number, tag: string): Promise<string | null>;
   tagHistory(repositoryId: number, tag: string): Promise<TagHistoryEntry[]>;
@@ -75,6 +80,8 @@ interface ManifestDbRow {
   status_reason: string | null;
   skip_reason: string | null;
   indexed_at: Date | null;
+  indexed_with: string | null;
+  release_hint: string | null;
 }
 
 /** {@link ImageStore} on PostgreSQL. */
@@ -231,6 +238,10 @@ export class PgImageStore implements ImageStore {
       });
   }
 
+  async recordIndexed(manifestId: number, fingerprint: string, releaseHint: string | null): Promise<void> {
+    await this.knex('manifests').where({ id: manifestId }).update({ indexed_with: fingerprint, release_hint: releaseHint });
+  }
+
   async manifestByDigest(digest: string): Promise<ManifestRow | null> {
     const row = (await this.knex('manifests').where({ digest }).first()) as ManifestDbRow | undefined;
     if (!row) return null;
@@ -243,6 +254,8 @@ export class PgImageStore implements ImageStore {
       statusReason: row.status_reason,
       skipReason: row.skip_reason,
       indexedAt: row.indexed_at,
+      indexedWith: row.indexed_with,
+      releaseHint: row.release_hint,
     };
   }
 
