@@ -1,0 +1,434 @@
+import type { Knex } from 'knex';
+
+/** The life of a delivery: pending → delivering (claimed) → delivered, or back to pending, or dead. */
+export type DeliveryState = 'pending' | 'delivering' | 'delivered' | 'dead';
+
+/** How a subscription is reached. */
+export type NotificationChannel = 'email' | 'webhook' | 'clair';
+
+/** One outbox row as stored; `payload` is checked by the notifier before use. */
+export interface OutboxNotification {
+  id: string;
+  subscriptionId: string;
+  manifestId: number;
+  vulnName: string;
+  event: string;
+  updateRunId: number | null;
+  payload: unknown;
+  createdAt: Date;
+}
+
+/** The subscription a delivery goes to, as configured (secret included: never log it). */
+export interface DeliverySubscription {
+  id: string;
+  name: string;
+  channel: NotificationChannel;
+  target: unknown;
+  secret: string | null;
+  deletedAt: Date | null;
+}
+
+/**
+ * A delivery this process has claimed. `attempt` is the number of this attempt (1 for the first)
+ * and fences the claim: recording an outcome succeeds only while nobody has claimed it since.
+ */
+export interface ClaimedDelivery {
+  id: string;
+  attempt: number;
+  createdAt: Date;
+  subscription: DeliverySubscription;
+  /** The outbox rows it carries, oldest first. */
+  notifications: OutboxNotification[];
+}
+
+/** A delivery as listed for operators (dead-letter list) and metrics. */
+export interface DeliverySummary {
+  id: string;
+  subscriptionId: string;
+  subscriptionName: string;
+  channel: NotificationChannel;
+  state: DeliveryState;
+  attempts: number;
+  nextAttemptAt: Date;
+  lastError: string | null;
+  createdAt: Date;
+  lastAttemptAt: Date | null;
+  deliveredAt: Date | null;
+  notificationCount: number;
+}
+
+/** A delivery made by {@link NotificationStore.batchPending}. */
+export interface CreatedDelivery {
+  id: string;
+  subscriptionId: string;
+  channel: NotificationChannel;
+  notificationCount: number;
+}
+
+/** Deliveries per state, and outbox rows not yet in a delivery. */
+export interface DeliveryCounts {
+  pending: number;
+  delivering: number;
+  delivered: number;
+  dead: number;
+  unbatched: number;
+}
+
+/** When waiting outbox rows of one subscription become one delivery. */
+export interface BatchOptions {
+  /** Rows are batched once the oldest waiting row is at least this old… */
+  windowSeconds: number;
+  /** …or this many wait; a delivery takes at most this many. */
+  maxBatchSize: number;
+  /** Deliveries made in one call at most (bounds the work of one call). */
+  maxDeliveries?: number;
+}
+
+/** One outbox row to write, in the caller's transaction (see {@link writeOutbox}). */
+export interface OutboxEntry {
+  subscriptionId: string;
+  manifestId: number;
+  vulnName: string;
+  event: string;
+  updateRunId?: number | null;
+  /** Unique per (subscription, image, vulnerability, change): writing it twice keeps the first. */
+  dedupeKey: string;
+  /** A `NotificationPayload` (src/notifier/notification-payload.ts). */
+  payload: unknown;
+}
+
+/**
+ * The notification outbox and its deliveries. Any number of processes may share it: batching and
+ * claiming lock rows with `FOR UPDATE SKIP LOCKED`, so an outbox row joins one delivery and a due
+ * delivery is claimed by one process at a time. A claim is a lease: when its process dies, the
+ * delivery becomes claimable again once `leaseSeconds` have passed (at-least-once on the wire).
+ */
+export interface NotificationStore {
+  /**
+   * Groups waiting outbox rows of live subscriptions into deliveries, per subscription: when the
+   * oldest has waited `windowSeconds` or `maxBatchSize` rows wait, up to `maxBatchSize` rows
+   * (oldest first) become one pending delivery, due now.
+   */
+  batchPending(options: BatchOptions): Promise<CreatedDelivery[]>;
+  /**
+   * Claims up to `limit` due deliveries (pending, or delivering with a lapsed lease), oldest due
+   * first: each becomes `delivering` until now + `leaseSeconds`, and its attempt count goes up.
+   */
+  claimDue(limit: number, leaseSeconds: number): Promise<ClaimedDelivery[]>;
+  /** Marks a claimed delivery delivered; false if it was no longer pending or delivering. */
+  recordSuccess(claim: Pick<ClaimedDelivery, 'id' | 'attempt'>): Promise<boolean>;
+  /**
+   * Records a failed attempt with its reason: pending again in `retryInMs`, or dead when
+   * `retryInMs` is null. Null when the claim was taken over meanwhile (nothing recorded).
+   */
+  recordFailure(claim: Pick<ClaimedDelivery, 'id' | 'attempt'>, failure: { error: string; retryInMs: number | null }): Promise<'pending' | 'dead' | null>;
+  /** Hands a claimed delivery back unsent (rate limit): pending in `delayMs`, the attempt not counted. */
+  defer(claim: Pick<ClaimedDelivery, 'id' | 'attempt'>, delayMs: number): Promise<boolean>;
+  get(id: string): Promise<DeliverySummary | null>;
+  /** Dead deliveries, newest first; `before` (a delivery id from the previous page) pages on. */
+  listDead(options: { limit: number; before?: string; subscriptionId?: string }): Promise<DeliverySummary[]>;
+  /** Makes a dead delivery pending again, due now, with a fresh count of attempts; false if it is not dead. */
+  redrive(id: string): Promise<boolean>;
+  counts(): Promise<DeliveryCounts>;
+  /** A delivery's outbox rows, oldest first, `limit` at a time after the row `after` (Clair-style paging). */
+  notificationsOf(deliveryId: string, page: { limit: number; after?: string }): Promise<OutboxNotification[]>;
+  /** When the next pending delivery is due (now or past when one is), or null when none waits. */
+  nextDueAt(): Promise<Date | null>;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const MAX_PAGE = 1000;
+const MAX_ERROR = 2000;
+
+interface NotificationRow {
+  id: string;
+  subscription_id: string;
+  manifest_id: string;
+  vuln_name: string;
+  event: string;
+  update_run_id: string | null;
+  payload: unknown;
+  created_at: Date;
+  delivery_id?: string | null;
+}
+
+interface SummaryRow {
+  id: string;
+  subscription_id: string;
+  subscription_name: string;
+  channel: NotificationChannel;
+  state: DeliveryState;
+  attempts: number;
+  next_attempt_at: Date;
+  last_error: string | null;
+  created_at: Date;
+  last_attempt_at: Date | null;
+  delivered_at: Date | null;
+  notification_count: string | number;
+}
+
+function fromNotificationRow(r: NotificationRow): OutboxNotification {
+  return {
+    id: r.id,
+    subscriptionId: r.subscription_id,
+    manifestId: Number(r.manifest_id),
+    vulnName: r.vuln_name,
+    event: r.event,
+    updateRunId: r.update_run_id === null ? null : Number(r.update_run_id),
+    payload: r.payload,
+    createdAt: r.created_at,
+  };
+}
+
+function fromSummaryRow(r: SummaryRow): DeliverySummary {
+  return {
+    id: r.id,
+    subscriptionId: r.subscription_id,
+    subscriptionName: r.subscription_name,
+    channel: r.channel,
+    state: r.state,
+    attempts: r.attempts,
+    nextAttemptAt: r.next_attempt_at,
+    lastError: r.last_error,
+    createdAt: r.created_at,
+    lastAttemptAt: r.last_attempt_at,
+    deliveredAt: r.delivered_at,
+    notificationCount: Number(r.notification_count),
+  };
+}
+
+const SUMMARY_COLUMNS = `
+  d.id, d.subscription_id, s.name as subscription_name, s.channel, d.state, d.attempts, d.next_attempt_at,
+  d.last_error, d.created_at, d.last_attempt_at, d.delivered_at,
+  (select count(*) from notifications n where n.delivery_id = d.id) as notification_count`;
+
+/**
+ * Writes outbox rows through `db` (the caller's transaction, so they exist exactly when the change
+ * that caused them commits); a row whose `dedupeKey` exists already is skipped. Returns the ids written.
+ */
+export async function writeOutbox(db: Knex | Knex.Transaction, entries: readonly OutboxEntry[]): Promise<string[]> {
+  if (entries.length === 0) return [];
+  const rows = await db('notifications')
+    .insert(
+      entries.map((e) => ({
+        subscription_id: e.subscriptionId,
+        manifest_id: e.manifestId,
+        vuln_name: e.vulnName,
+        event: e.event,
+        update_run_id: e.updateRunId ?? null,
+        dedupe_key: e.dedupeKey,
+        payload: JSON.stringify(e.payload),
+      })),
+    )
+    .onConflict('dedupe_key')
+    .ignore()
+    .returning<{ id: string }[]>('id');
+  return rows.map((r) => r.id);
+}
+
+/** {@link NotificationStore} on PostgreSQL. Times are the database's clock (`now()`). */
+export class PgNotificationStore implements NotificationStore {
+  private readonly knex: Knex;
+
+  constructor(knex: Knex) {
+    this.knex = knex;
+  }
+
+  async batchPending(options: BatchOptions): Promise<CreatedDelivery[]> {
+    const { windowSeconds, maxBatchSize } = options;
+    const maxDeliveries = options.maxDeliveries ?? 1000;
+    if (!(windowSeconds >= 0) || !Number.isInteger(maxBatchSize) || maxBatchSize < 1) throw new RangeError('batching needs windowSeconds >= 0 and a whole maxBatchSize >= 1');
+    const { rows: due } = await this.knex.raw<{ rows: { subscription_id: string; channel: NotificationChannel }[] }>(
+      `select n.subscription_id, s.channel
+         from notifications n join subscriptions s on s.id = n.subscription_id
+        where n.delivery_id is null and s.deleted_at is null
+        group by n.subscription_id, s.channel
+       having count(*) >= ? or min(n.created_at) <= now() - make_interval(secs => ?)
+        order by min(n.created_at)
+        limit ?`,
+      [maxBatchSize, windowSeconds, maxDeliveries],
+    );
+    const created: CreatedDelivery[] = [];
+    for (const { subscription_id: subscriptionId, channel } of due) {
+      for (;;) {
+        if (created.length >= maxDeliveries) return created;
+        const delivery = await this.batchOne(subscriptionId, channel, windowSeconds, maxBatchSize);
+        if (delivery === null) break;
+        created.push(delivery);
+        if (delivery.notificationCount < maxBatchSize) break;
+      }
+    }
+    return created;
+  }
+
+  /** One delivery of the oldest waiting rows of one subscription, when they are (still) due. */
+  private async batchOne(subscriptionId: string, channel: NotificationChannel, windowSeconds: number, maxBatchSize: number): Promise<CreatedDelivery | null> {
+    return this.knex.transaction(async (trx) => {
+      const { rows } = await trx.raw<{ rows: { id: string; old: boolean }[] }>(
+        `select id, created_at <= now() - make_interval(secs => ?) as old
+           from notifications
+          where subscription_id = ? and delivery_id is null
+          order by created_at, id
+          limit ?
+          for update skip locked`,
+        [windowSeconds, subscriptionId, maxBatchSize],
+      );
+      if (rows.length === 0 || (rows.length < maxBatchSize && !rows[0]!.old)) return null;
+      const [delivery] = await trx('notification_deliveries').insert({ subscription_id: subscriptionId }).returning<{ id: string }[]>('id');
+      const ids = rows.map((r) => r.id);
+      await trx('notifications').whereIn('id', ids).update({ delivery_id: delivery!.id });
+      return { id: delivery!.id, subscriptionId, channel, notificationCount: ids.length };
+    });
+  }
+
+  async claimDue(limit: number, leaseSeconds: number): Promise<ClaimedDelivery[]> {
+    if (!Number.isInteger(limit) || limit < 1) return [];
+    const { rows } = await this.knex.raw<{ rows: { id: string; attempts: number; created_at: Date; subscription_id: string }[] }>(
+      `with due as (
+         select id from notification_deliveries
+          where state in ('pending', 'delivering') and next_attempt_at <= now()
+          order by next_attempt_at, id
+          limit ?
+          for update skip locked)
+       update notification_deliveries d
+          set state = 'delivering', attempts = d.attempts + 1, last_attempt_at = now(),
+              next_attempt_at = now() + make_interval(secs => ?)
+         from due where d.id = due.id
+       returning d.id, d.attempts, d.created_at, d.subscription_id`,
+      [limit, leaseSeconds],
+    );
+    if (rows.length === 0) return [];
+    const subscriptionIds = [...new Set(rows.map((r) => r.subscription_id))];
+    const subscriptions = await this.knex('subscriptions')
+      .whereIn('id', subscriptionIds)
+      .select<{ id: string; name: string; channel: NotificationChannel; target: unknown; secret: string | null; deleted_at: Date | null }[]>('id', 'name', 'channel', 'target', 'secret', 'deleted_at');
+    const byId = new Map(subscriptions.map((s) => [s.id, s]));
+    const notifications = await this.knex('notifications')
+      .whereIn(
+        'delivery_id',
+        rows.map((r) => r.id),
+      )
+      .orderBy([{ column: 'created_at' }, { column: 'id' }])
+      .select<NotificationRow[]>('id', 'subscription_id', 'manifest_id', 'vuln_name', 'event', 'update_run_id', 'payload', 'created_at', 'delivery_id');
+    const grouped = new Map<string, OutboxNotification[]>();
+    for (const n of notifications) {
+      const list = grouped.get(n.delivery_id!) ?? [];
+      list.push(fromNotificationRow(n));
+      grouped.set(n.delivery_id!, list);
+    }
+    return rows.map((r) => {
+      const s = byId.get(r.subscription_id)!; // the foreign key cascades: a delivery always has its subscription
+      return {
+        id: r.id,
+        attempt: r.attempts,
+        createdAt: r.created_at,
+        subscription: { id: s.id, name: s.name, channel: s.channel, target: s.target, secret: s.secret, deletedAt: s.deleted_at },
+        notifications: grouped.get(r.id) ?? [],
+      };
+    });
+  }
+
+  async recordSuccess(claim: Pick<ClaimedDelivery, 'id' | 'attempt'>): Promise<boolean> {
+    // A success is a fact even when the lease lapsed meanwhile: record it unless already final.
+    const count = await this.knex('notification_deliveries')
+      .where({ id: claim.id })
+      .whereIn('state', ['pending', 'delivering'])
+      .update({ state: 'delivered', delivered_at: this.knex.fn.now(), last_error: null });
+    return count > 0;
+  }
+
+  async recordFailure(claim: Pick<ClaimedDelivery, 'id' | 'attempt'>, failure: { error: string; retryInMs: number | null }): Promise<'pending' | 'dead' | null> {
+    const state = failure.retryInMs === null ? 'dead' : 'pending';
+    const retrySeconds = Math.max(0, failure.retryInMs ?? 0) / 1000;
+    const count = await this.knex('notification_deliveries')
+      .where({ id: claim.id, state: 'delivering', attempts: claim.attempt })
+      .update({
+        state,
+        last_error: failure.error.slice(0, MAX_ERROR),
+        next_attempt_at: this.knex.raw('now() + make_interval(secs => ?)', [retrySeconds]),
+      });
+    return count > 0 ? state : null;
+  }
+
+  async defer(claim: Pick<ClaimedDelivery, 'id' | 'attempt'>, delayMs: number): Promise<boolean> {
+    const count = await this.knex('notification_deliveries')
+      .where({ id: claim.id, state: 'delivering', attempts: claim.attempt })
+      .update({
+        state: 'pending',
+        attempts: this.knex.raw('greatest(attempts - 1, 0)'),
+        next_attempt_at: this.knex.raw('now() + make_interval(secs => ?)', [Math.max(0, delayMs) / 1000]),
+      });
+    return count > 0;
+  }
+
+  async get(id: string): Promise<DeliverySummary | null> {
+    if (!UUID.test(id)) return null;
+    const { rows } = await this.knex.raw<{ rows: SummaryRow[] }>(
+      `select ${SUMMARY_COLUMNS} from notification_deliveries d join subscriptions s on s.id = d.subscription_id where d.id = ?`,
+      [id],
+    );
+    return rows[0] ? fromSummaryRow(rows[0]) : null;
+  }
+
+  async listDead(options: { limit: number; before?: string; subscriptionId?: string }): Promise<DeliverySummary[]> {
+    const limit = Math.min(MAX_PAGE, Math.max(1, Math.floor(options.limit)));
+    const where: string[] = [`d.state = 'dead'`];
+    const bindings: string[] = [];
+    if (options.subscriptionId !== undefined) {
+      if (!UUID.test(options.subscriptionId)) return [];
+      where.push('d.subscription_id = ?');
+      bindings.push(options.subscriptionId);
+    }
+    if (options.before !== undefined) {
+      if (!UUID.test(options.before)) return [];
+      where.push('(d.created_at, d.id) < (select created_at, id from notification_deliveries where id = ?)');
+      bindings.push(options.before);
+    }
+    const { rows } = await this.knex.raw<{ rows: SummaryRow[] }>(
+      `select ${SUMMARY_COLUMNS} from notification_deliveries d join subscriptions s on s.id = d.subscription_id
+        where ${where.join(' and ')} order by d.created_at desc, d.id desc limit ?`,
+      [...bindings, limit],
+    );
+    return rows.map(fromSummaryRow);
+  }
+
+  async redrive(id: string): Promise<boolean> {
+    if (!UUID.test(id)) return false;
+    const count = await this.knex('notification_deliveries')
+      .where({ id, state: 'dead' })
+      .update({ state: 'pending', attempts: 0, next_attempt_at: this.knex.fn.now() });
+    return count > 0;
+  }
+
+  async counts(): Promise<DeliveryCounts> {
+    const { rows } = await this.knex.raw<{ rows: { state: DeliveryState; count: string }[] }>(
+      'select state, count(*) as count from notification_deliveries group by state',
+    );
+    const counts: DeliveryCounts = { pending: 0, delivering: 0, delivered: 0, dead: 0, unbatched: 0 };
+    for (const r of rows) counts[r.state] = Number(r.count);
+    const [unbatched] = await this.knex('notifications').whereNull('delivery_id').count<{ count: string }[]>('* as count');
+    counts.unbatched = Number(unbatched?.count ?? 0);
+    return counts;
+  }
+
+  async notificationsOf(deliveryId: string, page: { limit: number; after?: string }): Promise<OutboxNotification[]> {
+    if (!UUID.test(deliveryId) || (page.after !== undefined && !UUID.test(page.after))) return [];
+    const limit = Math.min(MAX_PAGE, Math.max(1, Math.floor(page.limit)));
+    const query = this.knex('notifications').where({ delivery_id: deliveryId });
+    if (page.after !== undefined) {
+      query.whereRaw('(created_at, id) > (select created_at, id from notifications where id = ?)', [page.after]);
+    }
+    const rows = await query
+      .orderBy([{ column: 'created_at' }, { column: 'id' }])
+      .limit(limit)
+      .select<NotificationRow[]>('id', 'subscription_id', 'manifest_id', 'vuln_name', 'event', 'update_run_id', 'payload', 'created_at');
+    return rows.map(fromNotificationRow);
+  }
+
+  async nextDueAt(): Promise<Date | null> {
+    const { rows } = await this.knex.raw<{ rows: { at: Date | null }[] }>(
+      `select min(next_attempt_at) as at from notification_deliveries where state in ('pending', 'delivering')`,
+    );
+    return rows[0]?.at ?? null;
+  }
+}
