@@ -9,6 +9,7 @@ import { allScanners } from '../ecosystems/index.ts';
 import { INDEX_MANIFEST_QUEUE, IndexManifestHandler, type IndexManifestJob } from '../indexer/index-manifest-job.ts';
 import { ManifestIndexer } from '../indexer/manifest-indexer.ts';
 import { IntakeService, REGISTRY_EVENT_QUEUE, type RegistryEventJob } from '../intake/intake-service.ts';
+import { IntakeDispatcher } from '../intake/intake-dispatcher.ts';
 import { RegistryEventProcessor } from '../intake/registry-event-processor.ts';
 import { RegistrySet } from '../registry/registry-set.ts';
 import { PgImageStore, type ImageStore } from '../store/image-store.ts';
@@ -108,7 +109,16 @@ async function assemble(config: Config, options: BuildOptions, database: Databas
       keptBytes: config.indexer.maxKeptBytes,
     },
   });
-  const intake = new IntakeService({ registries: config.registries, registryIds, store: webhookEvents, queue, metrics, logger });
+  const dispatcher = new IntakeDispatcher({ store: webhookEvents, queue, logger });
+  const runsWorkers = config.roles.includes('worker');
+  const intake = new IntakeService({
+    registries: config.registries,
+    registryIds,
+    store: webhookEvents,
+    metrics,
+    logger,
+    ...(runsWorkers ? { onStored: () => dispatcher.wake() } : {}),
+  });
   const eventProcessor = new RegistryEventProcessor({
     events: webhookEvents,
     images,
@@ -156,7 +166,8 @@ async function assemble(config: Config, options: BuildOptions, database: Databas
     images,
     indexer,
     async start() {
-      await queue.start({ work: config.roles.includes('worker') });
+      await queue.start({ work: runsWorkers });
+      if (runsWorkers) dispatcher.start();
       server = createServer({ requestTimeout: config.server.requestTimeoutSeconds * 1000 }, app.callback());
       server.keepAliveTimeout = 5_000;
       const listening = server;
@@ -177,6 +188,7 @@ async function assemble(config: Config, options: BuildOptions, database: Databas
         readiness.markShuttingDown();
         logger.info({ timeoutMs }, 'server stopping');
         const closed = server ? closeServer(server, timeoutMs) : Promise.resolve();
+        await dispatcher.stop();
         await Promise.all([closed, queue.stop(timeoutMs)]);
         await registries.close();
         await database.close();

@@ -1,6 +1,5 @@
 import type { RegistryConfig } from '../config/config-schema.ts';
 import { NotFoundError, UnauthorizedError } from '../errors/app-error.ts';
-import type { JobQueue } from '../jobs/job-queue.ts';
 import type { Logger } from '../log/create-logger.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { isRepositoryName } from '../oci/repository-name.ts';
@@ -32,33 +31,34 @@ export interface WebhookCredentials {
 }
 
 /**
- * Registry webhooks in: checks the sender, parses Distribution, Harbor and Quay payloads, stores
- * each actionable event once (deduplicated on the sender's id) together with its job, in one
- * transaction, so an event acknowledged with 202 is never lost. Pulls, mounts and blob pushes are
- * only counted.
+ * Registry webhooks in: checks the sender, parses Distribution, Harbor and Quay payloads, and
+ * stores each actionable event once (deduplicated on the sender's id) before answering, so an event
+ * acknowledged with 202 is never lost; the {@link IntakeDispatcher} then gives each its job. Pulls,
+ * mounts and blob pushes are only counted.
  */
 export class IntakeService {
   private readonly registries: ReadonlyMap<string, RegistryConfig>;
   private readonly registryIds: ReadonlyMap<string, number>;
   private readonly store: WebhookEventStore;
-  private readonly queue: JobQueue;
   private readonly metrics: Metrics;
   private readonly logger: Logger;
+  private readonly onStored: (() => void) | undefined;
 
   constructor(deps: {
     registries: readonly RegistryConfig[];
     registryIds: ReadonlyMap<string, number>;
     store: WebhookEventStore;
-    queue: JobQueue;
     metrics: Metrics;
     logger: Logger;
+    /** Called when new events are stored (wakes this process's dispatcher, if it runs one). */
+    onStored?: () => void;
   }) {
     this.registries = new Map(deps.registries.map((r) => [r.name, r]));
     this.registryIds = deps.registryIds;
     this.store = deps.store;
-    this.queue = deps.queue;
     this.metrics = deps.metrics;
     this.logger = deps.logger;
+    this.onStored = deps.onStored;
   }
 
   /**
@@ -91,9 +91,8 @@ export class IntakeService {
     const events = parse(source, body).map(checkRepository);
     const actionable = events.filter((e) => e.actionable);
     const ignored = events.length - actionable.length;
-    const inserted = await this.store.recordNew(registryId, actionable, async (rows, db) => {
-      for (const row of rows) await this.queue.enqueue<RegistryEventJob>(REGISTRY_EVENT_QUEUE, { eventRowId: row.id }, { db });
-    });
+    const inserted = await this.store.recordNew(registryId, actionable);
+    if (inserted.length > 0) this.onStored?.();
     const result = { accepted: inserted.length, duplicates: actionable.length - inserted.length, ignored };
     this.metrics.webhookEvents(source, 'accepted', result.accepted);
     this.metrics.webhookEvents(source, 'duplicate', result.duplicates);

@@ -79,6 +79,8 @@ export interface JobQueue {
   start(options: { work: boolean }): Promise<void>;
   /** Stores a job; resolves to its id, or null when an equal key already waits (deduplicated). */
   enqueue<T extends object>(queue: string, data: T, options?: EnqueueOptions): Promise<string | null>;
+  /** Stores many jobs in one statement (through `options.db` to join the caller's transaction). */
+  enqueueMany<T extends object>(queue: string, jobs: readonly { data: T; key?: string; delaySeconds?: number }[], options?: { db?: JobDb }): Promise<void>;
   get<T = unknown>(queue: string, id: string): Promise<JobInfo<T> | null>;
   counts(): Promise<QueueCounts[]>;
   /** Stops claiming; waits up to `timeoutMs` for running jobs, then releases the rest for retry. */

@@ -5,6 +5,7 @@ import {
   type EnqueueOptions,
   type JobContext,
   type JobDefinition,
+  type JobDb,
   type JobInfo,
   type JobQueue,
   type JobState,
@@ -167,6 +168,20 @@ export class PgBossJobQueue implements JobQueue {
       ...(options.delaySeconds !== undefined ? { startAfter: options.delaySeconds } : {}),
       ...(options.db !== undefined ? { db: options.db } : {}),
     });
+  }
+
+  async enqueueMany<T extends object>(queue: string, jobs: readonly { data: T; key?: string; delaySeconds?: number }[], options: { db?: JobDb } = {}): Promise<void> {
+    if (!this.definitions.has(queue)) throw new Error(`unknown queue ${queue}`);
+    if (jobs.length === 0) return;
+    await this.boss.insert(
+      queue,
+      jobs.map((j) => ({
+        data: j.data,
+        ...(j.key !== undefined ? { singletonKey: j.key } : {}),
+        ...(j.delaySeconds !== undefined ? { startAfter: j.delaySeconds } : {}),
+      })),
+      options.db ? { db: options.db } : {},
+    );
   }
 
   async get<T = unknown>(queue: string, id: string): Promise<JobInfo<T> | null> {

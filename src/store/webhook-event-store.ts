@@ -23,11 +23,16 @@ export interface StoredWebhookEvent {
 /** Received registry events, deduplicated on (registry, source, sender's event id). */
 export interface WebhookEventStore {
   /**
-   * In one transaction: stores the events not seen before and calls `then` with the new ones and a
-   * connection in that transaction (to enqueue their jobs), so an event is stored with its job or
-   * not at all. Returns the new events; duplicates are skipped silently.
+   * Stores the events not seen before, in state `received`, in one statement (so a 202 means the
+   * event is durable). Returns the new ones; duplicates are skipped silently.
    */
-  recordNew(registryId: number, events: readonly RegistryEvent[], then: (inserted: StoredWebhookEvent[], db: JobDb) => Promise<void>): Promise<StoredWebhookEvent[]>;
+  recordNew(registryId: number, events: readonly RegistryEvent[]): Promise<StoredWebhookEvent[]>;
+  /**
+   * Claims up to `limit` received events (oldest first, skipping rows another process holds) and,
+   * in the same transaction, marks them enqueued and calls `then` with a connection in that
+   * transaction to enqueue their jobs: an event leaves `received` exactly when its job exists.
+   */
+  claimReceived(limit: number, then: (claimed: StoredWebhookEvent[], db: JobDb) => Promise<void>): Promise<number>;
   get(id: number): Promise<StoredWebhookEvent | null>;
   /** Records how processing ended. */
   finish(id: number, state: 'processed' | 'ignored' | 'failed', reason?: string): Promise<void>;
@@ -76,10 +81,9 @@ export class PgWebhookEventStore implements WebhookEventStore {
     this.knex = knex;
   }
 
-  async recordNew(registryId: number, events: readonly RegistryEvent[], then: (inserted: StoredWebhookEvent[], db: JobDb) => Promise<void>): Promise<StoredWebhookEvent[]> {
+  async recordNew(registryId: number, events: readonly RegistryEvent[]): Promise<StoredWebhookEvent[]> {
     if (events.length === 0) return [];
-    return this.knex.transaction(async (trx) => {
-      const rows = await trx('webhook_events')
+    const rows = await this.knex('webhook_events')
         .insert(
           events.map((e) => ({
             registry_id: registryId,
@@ -91,15 +95,25 @@ export class PgWebhookEventStore implements WebhookEventStore {
             digest: e.digest,
             media_type: e.mediaType,
             body: JSON.stringify(e.raw),
-            state: 'enqueued',
+            state: 'received',
           })),
         )
         .onConflict(['registry_id', 'source', 'event_id'])
         .ignore()
         .returning<Row[]>('*');
-      const inserted = rows.map(fromRow);
-      if (inserted.length > 0) await then(inserted, knexJobDb(trx));
-      return inserted;
+    return rows.map(fromRow);
+  }
+
+  async claimReceived(limit: number, then: (claimed: StoredWebhookEvent[], db: JobDb) => Promise<void>): Promise<number> {
+    return this.knex.transaction(async (trx) => {
+      const { rows } = await trx.raw<{ rows: Row[] }>(
+        `update webhook_events set state = 'enqueued'
+         where id in (select id from webhook_events where state = 'received' order by id limit ? for update skip locked)
+         returning *`,
+        [limit],
+      );
+      if (rows.length > 0) await then(rows.map(fromRow), knexJobDb(trx));
+      return rows.length;
     });
   }
 

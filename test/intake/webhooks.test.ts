@@ -3,6 +3,7 @@ import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { createApp } from '../../src/http/create-app.ts';
 import { webhookRoutes } from '../../src/http/routes/webhook-routes.ts';
+import { IntakeDispatcher } from '../../src/intake/intake-dispatcher.ts';
 import { IntakeService, REGISTRY_EVENT_QUEUE, type RegistryEventJob } from '../../src/intake/intake-service.ts';
 import { PgBossJobQueue } from '../../src/jobs/pg-boss-job-queue.ts';
 import { createLogger } from '../../src/log/create-logger.ts';
@@ -38,7 +39,10 @@ async function intake(t: Parameters<typeof serve>[0]) {
   t.teardown(() => queue.stop(1000));
   const metrics = createMetrics({ processMetrics: false });
   const store = new PgWebhookEventStore(db.knex);
-  const service = new IntakeService({ registries: config.registries, registryIds, store, queue, metrics, logger: createLogger('silent') });
+  const dispatcher = new IntakeDispatcher({ store, queue, logger: createLogger('silent'), intervalMs: 100 });
+  dispatcher.start();
+  t.teardown(() => dispatcher.stop());
+  const service = new IntakeService({ registries: config.registries, registryIds, store, metrics, logger: createLogger('silent'), onStored: () => dispatcher.wake() });
   const app = createApp({
     logger: createLogger('silent'),
     metrics,
@@ -75,9 +79,13 @@ async function post(base: string, pathname: string, body: string, headers: Recor
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
-async function jobsFor(db: Awaited<ReturnType<typeof database>>, rowId: number): Promise<number> {
-  const { rows } = await db.knex.raw<{ rows: { n: string }[] }>(`select count(*) as n from pgboss.job where name = ? and (data->>'eventRowId')::bigint = ?`, [REGISTRY_EVENT_QUEUE, rowId]);
-  return Number(rows[0]!.n);
+async function jobsFor(db: Awaited<ReturnType<typeof database>>, rowId: number, wait = true): Promise<number> {
+  for (let i = 0; ; i++) {
+    const { rows } = await db.knex.raw<{ rows: { n: string }[] }>(`select count(*) as n from pgboss.job where name = ? and (data->>'eventRowId')::bigint = ?`, [REGISTRY_EVENT_QUEUE, rowId]);
+    const n = Number(rows[0]!.n);
+    if (n > 0 || !wait || i >= 50) return n;
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 test('a Distribution manifest push is stored with its job and answered 202; the same event id again is a duplicate', async (t) => {
@@ -90,9 +98,10 @@ test('a Distribution manifest push is stored with its job and answered 202; the 
   t.is(row.repository, 'demo/app');
   t.is(row.digest, DIGEST);
   t.is(row.tag, 'v1');
-  t.is(row.state, 'enqueued');
+  t.true(['received', 'enqueued'].includes(row.state), 'durable before the answer');
   t.is(row.body.request.host, 'evil.example:5055', 'the raw event is kept verbatim');
-  t.is(await jobsFor(db, Number(row.id)), 1, 'the job was written with the event');
+  t.is(await jobsFor(db, Number(row.id)), 1, 'the dispatcher gave the event its job');
+  t.is((await db.knex('webhook_events').where({ id: row.id }).first()).state, 'enqueued');
 
   // Distribution re-sends the same id when its 200 came late.
   const again = await post(base, '/webhooks/distribution/local', envelope([manifestPush(id)]));
@@ -191,12 +200,12 @@ test('a job written through a transaction that rolls back does not exist', async
   await t.throwsAsync(
     db.knex.transaction(async (trx) => {
       await queue.enqueue<RegistryEventJob>(REGISTRY_EVENT_QUEUE, { eventRowId: 987654 }, { db: knexJobDb(trx) });
-      t.is(await jobsFor({ ...db, knex: trx } as typeof db, 987654), 1, 'visible inside the transaction');
+      t.is(await jobsFor({ ...db, knex: trx } as typeof db, 987654, false), 1, 'visible inside the transaction');
       throw new Error('rolled back');
     }),
     { message: 'rolled back' },
   );
-  t.is(await jobsFor(db, 987654), 0);
+  t.is(await jobsFor(db, 987654, false), 0);
 });
 
 const captured = path.join(ROOT, '..', 'shared', 'reference', 'registry', 'captured', 'notify');
@@ -219,3 +228,24 @@ const captured = path.join(ROOT, '..', 'shared', 'reference', 'registry', 'captu
     t.is(stored, expected);
   },
 );
+
+test('two dispatchers on one database give each received event exactly one job', async (t) => {
+  const { db, queue, store, registryIds } = await intake(t);
+  const events = Array.from({ length: 600 }, (_, i) => ({
+    source: 'distribution' as const, eventId: `dispatch-${i}`, action: 'push', repository: 'demo/app', tag: null,
+    digest: DIGEST, mediaType: OCI_MANIFEST, tags: [], actionable: true, ignoredBecause: null, raw: { i },
+  }));
+  const stored = await store.recordNew(registryIds.get('local')!, events);
+  t.is(stored.length, 600);
+  const a = new IntakeDispatcher({ store, queue, logger: createLogger('silent'), batch: 50 });
+  const b = new IntakeDispatcher({ store, queue, logger: createLogger('silent'), batch: 50 });
+  // These two race each other and the intake's own dispatcher (started by intake()).
+  await Promise.all([a.dispatchOnce(), b.dispatchOnce(), a.dispatchOnce()]);
+  const ids = stored.map((e) => e.id);
+  const { rows } = await db.knex.raw<{ rows: { id: string; n: number }[] }>(
+    `select (data->>'eventRowId') as id, count(*)::int as n from pgboss.job where name = ? and (data->>'eventRowId')::bigint = any(?) group by 1`,
+    [REGISTRY_EVENT_QUEUE, ids],
+  );
+  t.is(rows.length, 600, 'every event has a job');
+  t.true(rows.every((r) => r.n === 1), 'no event has two');
+});
