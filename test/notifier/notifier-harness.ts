@@ -119,7 +119,7 @@ export function payloadFor(digest: string, spec: FindingSpec = {}, layer: string
 }
 
 /** Writes one outbox row per (manifest, spec); returns the notification ids. */
-export async function writeRows(knex: Knex, subscriptionId: string, rows: { manifest: { id: number; digest: string }; spec?: FindingSpec; payload?: unknown }[]): Promise<string[]> {
+export async function writeRows(knex: Knex | Knex.Transaction, subscriptionId: string, rows: { manifest: { id: number; digest: string }; spec?: FindingSpec; payload?: unknown }[]): Promise<string[]> {
   return writeOutbox(
     knex,
     rows.map(({ manifest, spec, payload }) => {
