@@ -31,7 +31,12 @@ export function createOracleUpdater(options: OracleUpdaterOptions = {}): Updater
     name: 'oracle',
     version: '1',
     defaultUrl: ORACLE_OVAL_URL,
-    fetch: (context) => fetchFeedFiles(context, files.map((f) => ({ url: new URL(f, directoryUrl(context.url)).toString(), fileName: f }))),
+    fetch: (context) =>
+      fetchFeedFiles(
+        context,
+        files.map((f) => ({ url: new URL(f, directoryUrl(context.url)).toString(), fileName: f })),
+        { inflateBzip2: true, ...(options.maxFileBytes === undefined ? {} : { maxFileBytes: options.maxFileBytes }) },
+      ),
     async *parse(fetched) {
       if (fetched.files.length === 0) throw new FeedParseError('oracle: no files to parse');
       for (const file of fetched.files) {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { downloadToSpool, type SpoolResult } from '../../feeds/download-to-spool.ts';
 import { UNCHANGED, type FetchContext, type Fetched } from '../updater.ts';
+import { inflateBzip2InSpool } from './inflate-in-spool.ts';
 
 /** One file of a feed: its URL and the name it gets in the spool directory. */
 export interface FeedFile {
@@ -29,9 +30,20 @@ export function fingerprintLines(lines: readonly string[]): string {
  * previous run exists, the result is {@link UNCHANGED} after exactly one request per URL. Otherwise
  * the files that answered 304 are fetched again without validators (a parse needs all of them),
  * every file is hashed, and the fingerprint covers each URL with the sha256 of its bytes (equal
- * bytes from a server without validators also give {@link UNCHANGED}).
+ * bytes from a server without validators also give {@link UNCHANGED}). With `inflateBzip2`, bzip2
+ * files are then stored decompressed (the fingerprint stays that of the bytes as served).
  */
-export async function fetchFeedFiles(context: FetchContext, files: readonly FeedFile[], concurrency = 2): Promise<Fetched | typeof UNCHANGED> {
+export interface FetchFeedFilesOptions {
+  /** Downloads at once (default 2). */
+  concurrency?: number;
+  /** Decompress bzip2 files once, after hashing (see {@link inflateBzip2InSpool}). */
+  inflateBzip2?: boolean;
+  /** Decompressed size limit for `inflateBzip2`. */
+  maxFileBytes?: number;
+}
+
+export async function fetchFeedFiles(context: FetchContext, files: readonly FeedFile[], options: FetchFeedFilesOptions = {}): Promise<Fetched | typeof UNCHANGED> {
+  const concurrency = options.concurrency ?? 2;
   if (new Set(files.map((f) => f.fileName)).size !== files.length) throw new Error('feed file names must be unique');
   const conditional = context.previousFingerprint !== null;
   const first = await mapLimit(files, concurrency, (f) =>
@@ -53,6 +65,9 @@ export async function fetchFeedFiles(context: FetchContext, files: readonly Feed
   }
   const fingerprint = fingerprintLines(lines);
   if (fingerprint === context.previousFingerprint) return UNCHANGED;
+  if (options.inflateBzip2) {
+    for (const [i, p] of paths.entries()) paths[i] = await inflateBzip2InSpool(p, options.maxFileBytes === undefined ? {} : { maxBytes: options.maxFileBytes });
+  }
   return { fingerprint, validators, files: paths };
 }
 

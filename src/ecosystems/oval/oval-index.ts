@@ -19,11 +19,13 @@ interface ItemEntry {
   type: string;
   comment: string | null;
   fields: Record<string, OvalField>;
+  /** Objects only: the resolved names, filled on first lookup (variables come after objects). */
+  names?: readonly string[];
 }
 
 export interface OvalIndexOptions extends XmlLimits {
   label: string;
-  /** Most tests, objects, states and variables kept (default 20,000,000). */
+  /** Most tests, objects, states and variables kept (default 5,000,000; real feeds hold a few hundred thousand). */
   maxEntries?: number;
   /** Most values of one variable (default 100,000). */
   maxVariableValues?: number;
@@ -41,16 +43,15 @@ export class OvalIndex {
   private readonly objects = new Map<string, ItemEntry>();
   private readonly states = new Map<string, ItemEntry>();
   private readonly variables = new Map<string, string[]>();
-  private readonly resolvedObjects = new Map<string, OvalObject>();
-  private readonly resolvedStates = new Map<string, OvalState>();
-  private readonly resolvedTests = new Map<string, OvalTest>();
+  /** One copy of each repeated string (references, operations, element names). */
+  private readonly pool = new Map<string, string>();
   /** Local name of the document's root element. */
   root: string | null = null;
 
   /** Reads `input` (an OVAL definitions document) and indexes it. */
   static async build(input: Readable, options: OvalIndexOptions): Promise<OvalIndex> {
     const index = new OvalIndex();
-    const maxEntries = options.maxEntries ?? 20_000_000;
+    const maxEntries = options.maxEntries ?? 5_000_000;
     const maxValues = options.maxVariableValues ?? 100_000;
     let entries = 0;
     const elements = streamXmlElements(input, {
@@ -70,28 +71,43 @@ export class OvalIndex {
       index.add(element, maxValues, options.label);
     }
     if (index.root === null) throw new FeedParseError(`${options.label}: empty document`);
+    index.pool.clear();
     return index;
   }
 
+  private intern(value: string): string {
+    let v = this.pool.get(value);
+    if (v === undefined) {
+      v = own(value);
+      this.pool.set(v, v);
+    }
+    return v;
+  }
+
+  private internOrNull(value: string | undefined): string | null {
+    const v = value?.trim() ?? '';
+    return v === '' ? null : this.intern(v);
+  }
+
   private add(element: XmlElement, maxValues: number, label: string): void {
-    const id = element.attributes.id!.trim();
+    const id = own(element.attributes.id!.trim());
     const comment = trimOrNull(element.attributes.comment);
     if (element.name.endsWith('_test')) {
       let objectRef: string | null = null;
       const stateRefs: string[] = [];
       for (const c of element.children) {
-        if (c.name === 'object' && objectRef === null) objectRef = trimOrNull(c.attributes.object_ref);
+        if (c.name === 'object' && objectRef === null) objectRef = this.internOrNull(c.attributes.object_ref);
         else if (c.name === 'state') {
-          const ref = trimOrNull(c.attributes.state_ref);
+          const ref = this.internOrNull(c.attributes.state_ref);
           if (ref !== null) stateRefs.push(ref);
         }
       }
       this.tests.set(id, {
         id,
-        type: element.name,
+        type: this.intern(element.name),
         comment,
-        check: trimOrNull(element.attributes.check),
-        checkExistence: trimOrNull(element.attributes.check_existence),
+        check: this.internOrNull(element.attributes.check),
+        checkExistence: this.internOrNull(element.attributes.check_existence),
         objectRef,
         stateRefs,
       });
@@ -101,21 +117,21 @@ export class OvalIndex {
         if (c.name !== 'value') continue;
         if (values.length >= maxValues) throw new FeedParseError(`${label}: variable ${id} has more than ${maxValues} values`);
         const v = c.text.trim();
-        if (v !== '') values.push(v);
+        if (v !== '') values.push(own(v));
       }
       this.variables.set(id, values);
     } else {
       const fields: Record<string, OvalField> = {};
       for (const c of element.children) {
         if (SKIPPED_FIELDS.has(c.name) || Object.hasOwn(fields, c.name)) continue;
-        fields[c.name] = {
-          value: c.text.trim(),
-          operation: trimOrNull(c.attributes.operation),
-          datatype: trimOrNull(c.attributes.datatype),
-          varRef: trimOrNull(c.attributes.var_ref),
+        fields[this.intern(c.name)] = {
+          value: own(c.text.trim()),
+          operation: this.internOrNull(c.attributes.operation),
+          datatype: this.internOrNull(c.attributes.datatype),
+          varRef: this.internOrNull(c.attributes.var_ref),
         };
       }
-      const entry: ItemEntry = { id, type: element.name, comment, fields };
+      const entry: ItemEntry = { id, type: this.intern(element.name), comment, fields };
       if (element.name.endsWith('_object')) this.objects.set(id, entry);
       else this.states.set(id, entry);
     }
@@ -133,33 +149,22 @@ export class OvalIndex {
 
   /** The object `id` with its names resolved, or null. */
   object(id: string): OvalObject | null {
-    const cached = this.resolvedObjects.get(id);
-    if (cached) return cached;
     const entry = this.objects.get(id);
     if (!entry) return null;
-    const name = entry.fields.name;
-    let names: readonly string[] = [];
-    if (name?.varRef) names = this.variable(name.varRef);
-    else if (name && name.value !== '') names = [name.value];
-    const resolved: OvalObject = { ...entry, names };
-    this.resolvedObjects.set(id, resolved);
-    return resolved;
+    if (entry.names === undefined) {
+      const name = entry.fields.name;
+      entry.names = name?.varRef ? this.variable(name.varRef) : name && name.value !== '' ? [name.value] : [];
+    }
+    return entry as OvalObject;
   }
 
   /** The state `id`, or null. */
   state(id: string): OvalState | null {
-    const cached = this.resolvedStates.get(id);
-    if (cached) return cached;
-    const entry = this.states.get(id);
-    if (!entry) return null;
-    this.resolvedStates.set(id, entry);
-    return entry;
+    return this.states.get(id) ?? null;
   }
 
-  /** The test `id` with its object and states, or null. */
+  /** The test `id` with its object and states, or null (built per call: tests are many, objects and states shared). */
   test(id: string): OvalTest | null {
-    const cached = this.resolvedTests.get(id);
-    if (cached) return cached;
     const entry = this.tests.get(id);
     if (!entry) return null;
     const states: OvalState[] = [];
@@ -167,7 +172,7 @@ export class OvalIndex {
       const s = this.state(ref);
       if (s) states.push(s);
     }
-    const resolved: OvalTest = {
+    return {
       id: entry.id,
       type: entry.type,
       comment: entry.comment,
@@ -176,12 +181,18 @@ export class OvalIndex {
       object: entry.objectRef === null ? null : this.object(entry.objectRef),
       states,
     };
-    this.resolvedTests.set(id, resolved);
-    return resolved;
   }
+}
+
+/**
+ * A copy of `value` that holds no reference to the parser's input chunk (V8 keeps a substring's
+ * whole parent string alive; indexed values must not pin the document in memory).
+ */
+function own(value: string): string {
+  return value.length === 0 ? value : Buffer.from(value, 'utf8').toString('utf8');
 }
 
 function trimOrNull(value: string | undefined): string | null {
   const v = value?.trim() ?? '';
-  return v === '' ? null : v;
+  return v === '' ? null : own(v);
 }

@@ -4,6 +4,7 @@ import picomatch from 'picomatch';
 import { downloadToSpool } from '../../feeds/download-to-spool.ts';
 import { FeedParseError } from '../oval/feed-parse-error.ts';
 import { directoryUrl, fingerprintLines, mapLimit, sha256OfFile } from '../oval/fetch-feed-files.ts';
+import { inflateBzip2InSpool } from '../oval/inflate-in-spool.ts';
 import { openFeedFile } from '../oval/open-feed-file.ts';
 import { readOvalDefinitions, type ReadOvalOptions } from '../oval/read-oval-definitions.ts';
 import { UNCHANGED, type Fetched, type Updater } from '../updater.ts';
@@ -83,7 +84,7 @@ export function createRhelOvalUpdater(options: RhelOvalUpdaterOptions = {}): Upd
         if (size !== e.size) throw new FeedParseError(`rhel-oval: ${e.path} is ${size} bytes, PULP_MANIFEST says ${e.size}`);
         const sha = await sha256OfFile(got.file);
         if (sha !== e.sha256) throw new FeedParseError(`rhel-oval: ${e.path} has sha256 ${sha}, PULP_MANIFEST says ${e.sha256}`);
-        return got.file;
+        return inflateBzip2InSpool(got.file, options.maxFileBytes === undefined ? {} : { maxBytes: options.maxFileBytes });
       });
       return { fingerprint, validators, files };
     },

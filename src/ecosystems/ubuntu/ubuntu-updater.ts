@@ -42,6 +42,7 @@ export function createUbuntuUpdater(options: UbuntuUpdaterOptions = {}): Updater
       fetchFeedFiles(
         context,
         releases.map((r) => ({ url: new URL(ubuntuOvalFileName(r), directoryUrl(context.url)).toString(), fileName: ubuntuOvalFileName(r) })),
+        { inflateBzip2: true, ...(options.maxFileBytes === undefined ? {} : { maxFileBytes: options.maxFileBytes }) },
       ),
     async *parse(fetched) {
       if (fetched.files.length === 0) throw new FeedParseError('ubuntu: no files to parse');

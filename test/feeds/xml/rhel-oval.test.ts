@@ -70,6 +70,7 @@ maybe(`fetch: files chosen from PULP_MANIFEST by release, checked by sha256, UNC
   t.is(updater.defaultUrl, RHEL_OVAL_URL);
   const first = fetched(await runFetch(t, updater, server.url('/oval/v2/')));
   t.deepEqual(server.requests.map((r) => r.path).sort(), ['/oval/v2/PULP_MANIFEST', `/oval/v2/${FILES[1]}`, `/oval/v2/${FILES[2]}`]);
+  t.true(first.files.every((f) => f.endsWith('.oval.xml')), 'stored decompressed');
   const records = await parseFiles(updater, first.files);
   t.deepEqual([...new Set(records.map((r) => r.distribution))].sort(), ['rhel:7', 'rhel:8']);
 
