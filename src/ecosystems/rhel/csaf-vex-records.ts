@@ -47,12 +47,12 @@ export function moduleFromRpmmod(rpmmod: string): string | null {
   return name !== '' && stream !== '' && RPM_NAME.test(name) && RPM_NAME.test(stream) ? `${name}:${stream}` : null;
 }
 
-function walkBranches(branches: unknown, products: Map<string, Product>, depth: number): void {
-  if (depth > 32) throw new FeedParseError('CSAF product tree nested deeper than 32 branches');
+function walkBranches(branches: unknown, products: Map<string, Product>, depth: number, label: string): void {
+  if (depth > 32) throw new FeedParseError(`${label}: CSAF product tree nested deeper than 32 branches`);
   for (const b of arrayOf(branches)) {
     if (!isObject(b)) continue;
     addProduct(b.product, products);
-    walkBranches(b.branches, products, depth + 1);
+    walkBranches(b.branches, products, depth + 1, label);
   }
 }
 
@@ -95,7 +95,7 @@ export function csafVexRecords(document: unknown, label: string, updater = 'rhel
   const products = new Map<string, Product>();
   const relationships = new Map<string, { component: string; platform: string }>();
   const tree = isObject(document.product_tree) ? document.product_tree : {};
-  walkBranches(tree.branches, products, 0);
+  walkBranches(tree.branches, products, 0, label);
   for (const p of arrayOf(tree.full_product_names)) addProduct(p, products);
   for (const r of arrayOf(tree.relationships)) {
     if (!isObject(r) || !isObject(r.full_product_name)) continue;
