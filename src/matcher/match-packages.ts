@@ -1,0 +1,346 @@
+import { severityFromCvss } from '../ecosystems/cvss/score-cvss-vector.ts';
+import type { FoundDistribution } from '../ecosystems/scanner.ts';
+import { SEVERITIES, type CvssScore, type EnrichmentRecord, type Severity } from '../ecosystems/vulnerability-record.ts';
+import { checkRecord, type CheckContext } from './check-record.ts';
+import { distroProfile, type DistroProfile } from './distro-profile.ts';
+import { enrichmentIndex, type Enrichment } from './enrichment-index.ts';
+import type { Finding, FindingCvss, RecordCheck } from './finding.ts';
+import { isKernelHeaderPackage } from './kernel-header-package.ts';
+import type { CandidateRecord, MatchOptions, MatchPackage, PackageId } from './match-input.ts';
+import { lookupName, packageScope } from './package-scope.ts';
+import { parseCpeUri, type CpeFields } from './repository-scope.ts';
+import { groupByVulnerability, isCveId, recordIds } from './vulnerability-ids.ts';
+
+/** The matcher's name and version, stored with every report: bump the version when matching rules change. */
+export const MATCHER = { name: 'lookout-matcher', version: '1' } as const;
+
+/** Everything one image's match needs; the caller fetched `records` with the lookups of `matchPlan`. */
+export interface MatchInput {
+  distribution: FoundDistribution | null;
+  /** The apk repository scanner's distribution (path `etc/apk/repositories`), when the image has one. */
+  releaseHint?: FoundDistribution | null;
+  packages: readonly MatchPackage[];
+  records: readonly CandidateRecord[];
+  /** NVD, EPSS and KEV data for the records' CVE ids (see `enrichmentIds`). */
+  enrichments?: Iterable<EnrichmentRecord>;
+  options?: MatchOptions;
+}
+
+/** Why findings or packages were left out of a report. */
+export type SuppressionReason = 'kernel-headers' | 'third-party' | 'owned-by-os-package';
+
+/** How much one suppression reason left out: packages, and findings when they were worked out (null when not). */
+export interface SuppressionCount {
+  packages: number;
+  findings: number | null;
+}
+
+/** How a package was matched. */
+export type PackageMatchStatus = 'matched' | 'kernel-headers' | 'third-party' | 'owned-by-os-package' | 'not-matched';
+
+/** For `lookout explain`: how one package was matched, and every record checked that gave no finding. */
+export interface PackageExplanation {
+  packageId: PackageId;
+  status: PackageMatchStatus;
+  /** Why the package was not matched (third party, owner, no feed), or null. */
+  reason: string | null;
+  /** Findings reported for it (suppressed ones not counted). */
+  findings: number;
+  /** Records that gave no finding, with the reason each did not apply. */
+  checks: RecordCheck[];
+  /** Checks left out beyond `maxChecksPerPackage`. */
+  checksOmitted: number;
+}
+
+/** The outcome of matching one image. */
+export interface MatchResult {
+  matcher: { name: string; version: string };
+  distribution: DistroProfile | null;
+  /** Sorted: most severe first, then by package name and vulnerability. */
+  findings: Finding[];
+  suppressed: Record<SuppressionReason, SuppressionCount>;
+  /** One per package, in input order. */
+  explanations: PackageExplanation[];
+  notes: string[];
+}
+
+const DEFAULT_MAX_CHECKS = 2000;
+const MAX_LINKS = 20;
+const SAMPLE = 5;
+
+interface Item {
+  record: CandidateRecord;
+  check: RecordCheck;
+}
+
+/**
+ * Matches an image's packages against candidate records (see the rules of `checkRecord` and
+ * `packageScope`) and merges what they say into one finding per (package, vulnerability):
+ * - records are grouped per vulnerability (`groupByVulnerability`: CVE ↔ GHSA/advisory aliases
+ *   merge, an advisory naming several CVEs counts once per CVE);
+ * - the record the state, fix and severity come from is, in order: a distribution record (over a
+ *   language one), an updater earlier in `options.updaterPriority`, one stating a fixed version,
+ *   one named by the vulnerability itself (over an advisory naming it as an alias), one keyed by
+ *   the binary name (over the source name), the lowest id;
+ * - a vendor's not-affected statement (VEX, a `0` fixed version) from a distribution record of
+ *   the same vulnerability overrides "affected" records (their checks say `superseded`);
+ * - severity: the first record (in that order) with a known normalized severity, else the NVD
+ *   score's rating (`severitySource: 'nvd'`), else Unknown; CVSS v2/v3/v4 from the records, each
+ *   version falling back to NVD's; EPSS and KEV by CVE id;
+ * - kernel header packages' findings are suppressed (counted) unless `includeKernelHeaders`;
+ *   third-party OS packages and OS-owned language packages are not matched (counted).
+ * Pure and synchronous; never throws on bad records (they become `invalid-version` checks).
+ */
+export function matchPackages(input: MatchInput): MatchResult {
+  const options = input.options ?? {};
+  const { profile, notes } = distroProfile(input.distribution, input.releaseHint ?? null);
+  const maxChecks = Math.max(0, Math.floor(options.maxChecksPerPackage ?? DEFAULT_MAX_CHECKS));
+  const priority = options.updaterPriority ?? [];
+  const enrich = enrichmentIndex(input.enrichments ?? []);
+  const imageCpes = options.repositoryCpes === undefined ? null : options.repositoryCpes.map(parseCpeUri).filter((c): c is CpeFields => c !== null);
+  const context: CheckContext = { releaseKeys: new Set(profile?.keys ?? []), imageCpes };
+
+  const index = new Map<string, CandidateRecord[]>();
+  const seenIds = new Set<string>();
+  for (const record of input.records) {
+    const idKey = `${typeof record.id}:${String(record.id)}`;
+    if (seenIds.has(idKey)) continue;
+    seenIds.add(idKey);
+    const key = `${record.ecosystem}\u0000${lookupName(record.ecosystem, record.packageName)}`;
+    const list = index.get(key);
+    if (list) list.push(record);
+    else index.set(key, [record]);
+  }
+  const candidatesOf = (pkg: MatchPackage): CandidateRecord[] => {
+    const own = index.get(`${pkg.ecosystem}\u0000${lookupName(pkg.ecosystem, pkg.name)}`) ?? [];
+    const source = pkg.sourceName?.trim();
+    if (!source || lookupName(pkg.ecosystem, source) === lookupName(pkg.ecosystem, pkg.name)) return own;
+    const bySource = index.get(`${pkg.ecosystem}\u0000${lookupName(pkg.ecosystem, source)}`) ?? [];
+    return bySource.length === 0 ? own : [...own, ...bySource];
+  };
+
+  const byId = new Map<PackageId, MatchPackage>(input.packages.map((p) => [p.id, p]));
+  const findings: Finding[] = [];
+  const explanations: PackageExplanation[] = [];
+  const suppressed: Record<SuppressionReason, SuppressionCount> = {
+    'kernel-headers': { packages: 0, findings: 0 },
+    'third-party': { packages: 0, findings: null },
+    'owned-by-os-package': { packages: 0, findings: null },
+  };
+  const thirdParty: string[] = [];
+  const unmatched: string[] = [];
+  let firstUnmatched = '';
+  let invalid = 0;
+  let firstInvalid = '';
+
+  for (const pkg of input.packages) {
+    const scope = packageScope(pkg, profile, options, byId);
+    const candidates = candidatesOf(pkg);
+    if (scope.kind !== 'distro' && scope.kind !== 'language') {
+      const status: PackageMatchStatus = scope.kind === 'owned' ? 'owned-by-os-package' : scope.kind === 'third-party' ? 'third-party' : 'not-matched';
+      if (scope.kind === 'owned') suppressed['owned-by-os-package'].packages++;
+      else if (scope.kind === 'third-party') {
+        suppressed['third-party'].packages++;
+        thirdParty.push(`${pkg.name} ${pkg.version}`);
+      } else {
+        if (unmatched.length === 0) firstUnmatched = scope.reason;
+        unmatched.push(pkg.name);
+      }
+      const checks = candidates.map((record): RecordCheck => ({
+        recordId: record.id,
+        updater: record.updater,
+        vulnerability: record.name,
+        verdict: 'package-not-matched',
+        matchedBy: null,
+        installedVersion: null,
+        affectedVersions: null,
+        fixedVersion: null,
+        comparison: null,
+        state: record.state,
+        stateReason: record.stateReason,
+        detail: scope.reason,
+      }));
+      explanations.push(explanation(pkg.id, status, scope.reason, 0, checks, maxChecks));
+      continue;
+    }
+
+    const affected: Item[] = [];
+    const notAffected: Item[] = [];
+    const checks: RecordCheck[] = [];
+    for (const record of candidates) {
+      const check = checkRecord(pkg, record, context);
+      if (check.verdict === 'affected') affected.push({ record, check });
+      else {
+        if (check.verdict === 'not-affected' && record.distribution !== null) notAffected.push({ record, check });
+        if (check.verdict === 'invalid-version' && invalid++ === 0) firstInvalid = `${pkg.name}: ${check.detail}`;
+        checks.push(check);
+      }
+    }
+
+    const vetoes = groupByVulnerability(notAffected, (i) => recordIds(i.record));
+    const groups = groupByVulnerability(affected, (i) => recordIds(i.record));
+    const kernel = isKernelHeaderPackage(pkg.ecosystem, pkg.name) && options.includeKernelHeaders !== true;
+    let reported = 0;
+    let hidden = 0;
+    for (const [key, items] of groups) {
+      const veto = vetoes.get(key)?.[0] ?? items.flatMap((i) => recordIds(i.record)).map((id) => vetoes.get(id)?.[0]).find((v) => v !== undefined);
+      if (veto !== undefined) {
+        const says = `${veto.record.updater} ${veto.record.name} says not affected${veto.record.stateReason ? ` (${veto.record.stateReason})` : ''}`;
+        for (const i of items) checks.push({ ...i.check, verdict: 'superseded', detail: `${i.check.detail}; superseded: ${says}` });
+        continue;
+      }
+      const finding = mergeFinding(pkg, key, items, priority, enrich);
+      if (kernel) {
+        hidden++;
+        for (const i of items) checks.push({ ...i.check, verdict: 'suppressed', detail: `${i.check.detail}; suppressed: ${pkg.name} holds kernel headers or build files, not a running kernel` });
+        continue;
+      }
+      reported++;
+      findings.push(finding);
+    }
+    if (kernel) {
+      suppressed['kernel-headers'].packages++;
+      suppressed['kernel-headers'].findings = (suppressed['kernel-headers'].findings ?? 0) + hidden;
+    }
+    checks.sort((a, b) => a.vulnerability.localeCompare(b.vulnerability) || a.updater.localeCompare(b.updater) || String(a.recordId).localeCompare(String(b.recordId)));
+    const status: PackageMatchStatus = kernel ? 'kernel-headers' : 'matched';
+    const reason = kernel ? `${pkg.name} holds kernel headers or build files, not a kernel that runs in a container; its findings are suppressed` : null;
+    explanations.push(explanation(pkg.id, status, reason, reported, checks, maxChecks));
+  }
+
+  const label = profile?.label ?? 'distribution';
+  if (thirdParty.length > 0) {
+    notes.push(`${thirdParty.length} package${thirdParty.length === 1 ? '' : 's'} from third-party repositories ${thirdParty.length === 1 ? 'is' : 'are'} not matched against ${label} advisories: ${sample(thirdParty)}`);
+  }
+  const owned = suppressed['owned-by-os-package'].packages;
+  if (owned > 0) notes.push(`${owned} language package${owned === 1 ? ' was' : 's were'} installed by OS packages and ${owned === 1 ? 'is' : 'are'} matched through ${owned === 1 ? 'it' : 'them'} only`);
+  const k = suppressed['kernel-headers'];
+  if ((k.findings ?? 0) > 0) notes.push(`${k.findings} finding${k.findings === 1 ? '' : 's'} in ${k.packages} kernel header package${k.packages === 1 ? '' : 's'} suppressed (they hold no running kernel; include them to see them)`);
+  if (unmatched.length > 0) notes.push(`${unmatched.length} package${unmatched.length === 1 ? ' is' : 's are'} not matched (${firstUnmatched}): ${sample(unmatched)}`);
+  if (invalid > 0) notes.push(`${invalid} record${invalid === 1 ? '' : 's'} could not be compared with the installed version (${firstInvalid})`);
+
+  findings.sort(compareFindings);
+  return { matcher: { ...MATCHER }, distribution: profile, findings, suppressed, explanations, notes };
+}
+
+function explanation(packageId: PackageId, status: PackageMatchStatus, reason: string | null, findings: number, checks: RecordCheck[], max: number): PackageExplanation {
+  return { packageId, status, reason, findings, checks: checks.slice(0, max), checksOmitted: Math.max(0, checks.length - max) };
+}
+
+function sample(items: readonly string[]): string {
+  const shown = items.slice(0, SAMPLE).map((s) => (s.length > 120 ? `${s.slice(0, 120)}…` : s));
+  return items.length > SAMPLE ? `${shown.join(', ')}, …` : shown.join(', ');
+}
+
+/** Most severe first, then package name, version and vulnerability. */
+export function compareFindings(a: Finding, b: Finding): number {
+  return (
+    SEVERITIES.indexOf(b.severity) - SEVERITIES.indexOf(a.severity) ||
+    a.package.name.localeCompare(b.package.name) ||
+    a.package.version.localeCompare(b.package.version) ||
+    a.vulnerability.localeCompare(b.vulnerability) ||
+    String(a.packageId).localeCompare(String(b.packageId))
+  );
+}
+
+function rankItems(items: readonly Item[], key: string, priority: readonly string[]): Item[] {
+  const prio = (u: string): number => {
+    const i = priority.indexOf(u);
+    return i < 0 ? priority.length : i;
+  };
+  const score = (i: Item): number[] => [
+    i.record.distribution !== null ? 0 : 1,
+    prio(i.record.updater),
+    i.record.state === 'fixed' && i.check.fixedVersion !== null ? 0 : 1,
+    recordIds(i.record)[0] === key ? 0 : 1,
+    i.check.matchedBy === 'binary' ? 0 : 1,
+  ];
+  const scored = items.map((i) => ({ i, s: score(i) }));
+  scored.sort((x, y) => {
+    for (let n = 0; n < x.s.length; n++) if (x.s[n] !== y.s[n]) return x.s[n]! - y.s[n]!;
+    return String(x.i.record.id).localeCompare(String(y.i.record.id), 'en', { numeric: true });
+  });
+  return scored.map((x) => x.i);
+}
+
+function cvssFamily(c: CvssScore): 'v2' | 'v3' | 'v4' {
+  return c.version === '4.0' ? 'v4' : c.version === '2.0' ? 'v2' : 'v3';
+}
+
+function mergeFinding(pkg: MatchPackage, key: string, items: readonly Item[], priority: readonly string[], enrich: ReadonlyMap<string, Enrichment>): Finding {
+  const ranked = rankItems(items, key, priority);
+  const primary = ranked[0]!;
+  const vulnerability = isCveId(key) ? key : recordIds(primary.record)[0] ?? key;
+  const aliases = new Set<string>();
+  for (const i of ranked) for (const id of recordIds(i.record)) if (id !== vulnerability && !isCveId(id)) aliases.add(id);
+
+  const cveIds = [vulnerability, ...[...aliases]].filter(isCveId);
+  const enrichment = cveIds.map((id) => enrich.get(id)).find((e) => e !== undefined) ?? {};
+  const nvdCvss = enrichment.nvd?.cvss ?? [];
+
+  const cvss: Finding['cvss'] = { v2: null, v3: null, v4: null };
+  for (const i of ranked) {
+    const sorted = [...i.record.cvss].sort((a, b) => b.version.localeCompare(a.version));
+    for (const c of sorted) {
+      const family = cvssFamily(c);
+      if (cvss[family] === null) cvss[family] = scored(c, c.source ?? i.record.updater);
+    }
+  }
+  for (const c of [...nvdCvss].sort((a, b) => b.version.localeCompare(a.version))) {
+    const family = cvssFamily(c);
+    if (cvss[family] === null) cvss[family] = scored(c, 'nvd');
+  }
+
+  let severity: Severity = 'Unknown';
+  let severitySource: string | null = null;
+  let vendorSeverity = primary.record.vendorSeverity;
+  const rated = ranked.find((i) => i.record.normalizedSeverity !== 'Unknown');
+  if (rated !== undefined) {
+    severity = rated.record.normalizedSeverity;
+    severitySource = rated.record.severitySource ?? 'vendor';
+    vendorSeverity = rated.record.vendorSeverity ?? vendorSeverity;
+  } else {
+    const nvd = [...nvdCvss].sort((a, b) => nvdRank(a) - nvdRank(b))[0];
+    if (nvd !== undefined) {
+      const s = severityFromCvss(nvd);
+      if (s !== 'Unknown') {
+        severity = s;
+        severitySource = 'nvd';
+      }
+    }
+  }
+
+  const links: string[] = [];
+  for (const i of ranked) for (const l of i.record.links) if (links.length < MAX_LINKS && !links.includes(l)) links.push(l);
+
+  return {
+    key: `${String(pkg.id)}/${vulnerability}`,
+    packageId: pkg.id,
+    package: { name: pkg.name, version: pkg.version, ecosystem: pkg.ecosystem, sourceName: pkg.sourceName ?? null, sourceVersion: pkg.sourceVersion ?? null },
+    vulnerability,
+    aliases: [...aliases].sort(),
+    state: primary.record.state,
+    stateReason: primary.record.stateReason,
+    fixedVersion: primary.check.fixedVersion,
+    vendorSeverity,
+    severity,
+    severitySource,
+    cvss,
+    epss: enrichment.epss ? { score: enrichment.epss.score, percentile: enrichment.epss.percentile, date: enrichment.epss.date } : null,
+    kev: enrichment.kev ? { dateAdded: enrichment.kev.dateAdded, dueDate: enrichment.kev.dueDate, knownRansomware: enrichment.kev.knownRansomware } : null,
+    description: ranked.map((i) => i.record.description).find((d) => d !== null) ?? enrichment.nvd?.description ?? null,
+    links,
+    publishedAt: ranked.map((i) => i.record.publishedAt).find((d) => d !== null) ?? enrichment.nvd?.published ?? null,
+    source: { updater: primary.record.updater, recordId: primary.record.id, distribution: primary.record.distribution },
+    explain: ranked.map((i) => i.check),
+  };
+}
+
+/** NVD severity: v3.1 first, then v3.0, v4.0, v2. */
+function nvdRank(c: CvssScore): number {
+  return ({ '3.1': 0, '3.0': 1, '4.0': 2, '2.0': 3 } as const)[c.version];
+}
+
+function scored(c: CvssScore, source: string): FindingCvss {
+  return { version: c.version, vector: c.vector, score: c.score, source };
+}
