@@ -14,6 +14,12 @@ import { osReleaseEcosystem } from './os-release/os-release-ecosystem.ts';
 import { osvEcosystem } from './osv/osv-ecosystem.ts';
 import { pypiEcosystem } from './pypi/pypi-ecosystem.ts';
 import { rpmEcosystem } from './rpm/rpm-ecosystem.ts';
+import { ubuntuEcosystem } from './ubuntu/ubuntu-ecosystem.ts';
+import { rhelEcosystem } from './rhel/rhel-ecosystem.ts';
+import { amazonEcosystem } from './amazon/amazon-ecosystem.ts';
+import { oracleEcosystem } from './oracle/oracle-ecosystem.ts';
+import { suseEcosystem } from './suse/suse-ecosystem.ts';
+import { photonEcosystem } from './photon/photon-ecosystem.ts';
 import type { Scanner } from './scanner.ts';
 import type { FeedDefinition } from './updater.ts';
 import { wolfiEcosystem } from './wolfi/wolfi-ecosystem.ts';
@@ -31,6 +37,12 @@ export const ECOSYSTEMS: readonly Ecosystem[] = [
   gemEcosystem,
   debianEcosystem,
   alpineEcosystem,
+  ubuntuEcosystem,
+  rhelEcosystem,
+  amazonEcosystem,
+  oracleEcosystem,
+  suseEcosystem,
+  photonEcosystem,
   wolfiEcosystem,
   osvEcosystem,
   nvdEcosystem,
