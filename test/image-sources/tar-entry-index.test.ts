@@ -65,7 +65,7 @@ for (const longNames of ['pax', 'gnu'] as const) {
     for (const [i, entry] of located.entries()) {
       const want = expected[i]!;
       t.is(entry.name, want.name);
-      t.is<string>(entry.type, want.type === 'file' ? 'file' : want.type);
+      t.is(entry.type as string, want.type === 'file' ? 'file' : want.type);
       t.is(entry.linkname, want.type === 'symlink' || want.type === 'link' ? want.linkname : null);
       if (entry.type === 'file') {
         t.is(entry.size, want.data.length, entry.name);
