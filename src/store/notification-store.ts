@@ -139,6 +139,8 @@ export interface NotificationStore {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_PAGE = 1000;
 const MAX_ERROR = 2000;
+/** Outbox rows locked by one batching transaction at most. */
+const MAX_ROWS_PER_BATCHING = 5000;
 
 interface NotificationRow {
   id: string;
@@ -149,7 +151,20 @@ interface NotificationRow {
   update_run_id: string | null;
   payload: unknown;
   created_at: Date;
-  delivery_id?: string | null;
+}
+
+interface ClaimRow {
+  id: string;
+  attempts: number;
+  created_at: Date;
+  subscription_id: string;
+  name: string;
+  channel: NotificationChannel;
+  target: unknown;
+  secret: string | null;
+  deleted_at: Date | null;
+  /** json_agg of the outbox rows: timestamps arrive as ISO strings. */
+  notifications: (Omit<NotificationRow, 'created_at'> & { created_at: string })[];
 }
 
 interface SummaryRow {
@@ -251,18 +266,28 @@ export class PgNotificationStore implements NotificationStore {
     const created: CreatedDelivery[] = [];
     for (const { subscription_id: subscriptionId, channel } of due) {
       for (;;) {
-        if (created.length >= maxDeliveries) return created;
-        const delivery = await this.batchOne(subscriptionId, channel, windowSeconds, maxBatchSize);
-        if (delivery === null) break;
-        created.push(delivery);
-        if (delivery.notificationCount < maxBatchSize) break;
+        const room = maxDeliveries - created.length;
+        if (room <= 0) return created;
+        const made = await this.batchSubscription(subscriptionId, channel, windowSeconds, maxBatchSize, Math.min(room, Math.max(1, Math.floor(MAX_ROWS_PER_BATCHING / maxBatchSize))));
+        created.push(...made.deliveries);
+        if (!made.more) break;
       }
     }
     return created;
   }
 
-  /** One delivery of the oldest waiting rows of one subscription, when they are (still) due. */
-  private async batchOne(subscriptionId: string, channel: NotificationChannel, windowSeconds: number, maxBatchSize: number): Promise<CreatedDelivery | null> {
+  /**
+   * In one transaction, up to `chunks` deliveries of the oldest waiting rows of one subscription:
+   * rows in order, `maxBatchSize` a delivery; a delivery is made when it is full or its oldest row
+   * has waited the window. `more` says that every chunk was full (more rows may wait).
+   */
+  private async batchSubscription(
+    subscriptionId: string,
+    channel: NotificationChannel,
+    windowSeconds: number,
+    maxBatchSize: number,
+    chunks: number,
+  ): Promise<{ deliveries: CreatedDelivery[]; more: boolean }> {
     return this.knex.transaction(async (trx) => {
       const { rows } = await trx.raw<{ rows: { id: string; old: boolean }[] }>(
         `select id, created_at <= now() - make_interval(secs => ?) as old
@@ -271,61 +296,65 @@ export class PgNotificationStore implements NotificationStore {
           order by created_at, id
           limit ?
           for update skip locked`,
-        [windowSeconds, subscriptionId, maxBatchSize],
+        [windowSeconds, subscriptionId, maxBatchSize * chunks],
       );
-      if (rows.length === 0 || (rows.length < maxBatchSize && !rows[0]!.old)) return null;
-      const [delivery] = await trx('notification_deliveries').insert({ subscription_id: subscriptionId }).returning<{ id: string }[]>('id');
-      const ids = rows.map((r) => r.id);
-      await trx('notifications').whereIn('id', ids).update({ delivery_id: delivery!.id });
-      return { id: delivery!.id, subscriptionId, channel, notificationCount: ids.length };
+      const groups: string[][] = [];
+      for (let i = 0; i < rows.length; i += maxBatchSize) {
+        const group = rows.slice(i, i + maxBatchSize);
+        if (group.length < maxBatchSize && !group[0]!.old) break;
+        groups.push(group.map((r) => r.id));
+      }
+      if (groups.length === 0) return { deliveries: [], more: false };
+      const { rows: made } = await trx.raw<{ rows: { id: string }[] }>(
+        'insert into notification_deliveries (subscription_id) select ? from generate_series(1, ?) returning id',
+        [subscriptionId, groups.length],
+      );
+      const notificationIds = groups.flat();
+      const deliveryIds = groups.flatMap((group, i) => group.map(() => made[i]!.id));
+      await trx.raw(
+        `update notifications n set delivery_id = v.delivery_id
+           from (select unnest(?::uuid[]) as id, unnest(?::uuid[]) as delivery_id) v
+          where n.id = v.id`,
+        [notificationIds, deliveryIds],
+      );
+      const deliveries = groups.map((group, i) => ({ id: made[i]!.id, subscriptionId, channel, notificationCount: group.length }));
+      return { deliveries, more: groups.length === chunks && groups.at(-1)!.length === maxBatchSize };
     });
   }
 
   async claimDue(limit: number, leaseSeconds: number): Promise<ClaimedDelivery[]> {
     if (!Number.isInteger(limit) || limit < 1) return [];
-    const { rows } = await this.knex.raw<{ rows: { id: string; attempts: number; created_at: Date; subscription_id: string }[] }>(
+    // One statement: claim, then read each claimed delivery's subscription and outbox rows.
+    const { rows } = await this.knex.raw<{ rows: ClaimRow[] }>(
       `with due as (
          select id from notification_deliveries
           where state in ('pending', 'delivering') and next_attempt_at <= now()
           order by next_attempt_at, id
           limit ?
-          for update skip locked)
-       update notification_deliveries d
-          set state = 'delivering', attempts = d.attempts + 1, last_attempt_at = now(),
-              next_attempt_at = now() + make_interval(secs => ?)
-         from due where d.id = due.id
-       returning d.id, d.attempts, d.created_at, d.subscription_id`,
+          for update skip locked),
+       claimed as (
+         update notification_deliveries d
+            set state = 'delivering', attempts = d.attempts + 1, last_attempt_at = now(),
+                next_attempt_at = now() + make_interval(secs => ?)
+           from due where d.id = due.id
+         returning d.id, d.attempts, d.created_at, d.subscription_id, d.next_attempt_at)
+       select c.id, c.attempts, c.created_at, s.id as subscription_id, s.name, s.channel, s.target, s.secret, s.deleted_at,
+              coalesce((select json_agg(json_build_object(
+                          'id', n.id, 'subscription_id', n.subscription_id, 'manifest_id', n.manifest_id,
+                          'vuln_name', n.vuln_name, 'event', n.event, 'update_run_id', n.update_run_id,
+                          'payload', n.payload, 'created_at', n.created_at) order by n.created_at, n.id)
+                          from notifications n where n.delivery_id = c.id), '[]'::json) as notifications
+         from claimed c join subscriptions s on s.id = c.subscription_id
+        order by c.next_attempt_at, c.id`,
       [limit, leaseSeconds],
     );
-    if (rows.length === 0) return [];
-    const subscriptionIds = [...new Set(rows.map((r) => r.subscription_id))];
-    const subscriptions = await this.knex('subscriptions')
-      .whereIn('id', subscriptionIds)
-      .select<{ id: string; name: string; channel: NotificationChannel; target: unknown; secret: string | null; deleted_at: Date | null }[]>('id', 'name', 'channel', 'target', 'secret', 'deleted_at');
-    const byId = new Map(subscriptions.map((s) => [s.id, s]));
-    const notifications = await this.knex('notifications')
-      .whereIn(
-        'delivery_id',
-        rows.map((r) => r.id),
-      )
-      .orderBy([{ column: 'created_at' }, { column: 'id' }])
-      .select<NotificationRow[]>('id', 'subscription_id', 'manifest_id', 'vuln_name', 'event', 'update_run_id', 'payload', 'created_at', 'delivery_id');
-    const grouped = new Map<string, OutboxNotification[]>();
-    for (const n of notifications) {
-      const list = grouped.get(n.delivery_id!) ?? [];
-      list.push(fromNotificationRow(n));
-      grouped.set(n.delivery_id!, list);
-    }
-    return rows.map((r) => {
-      const s = byId.get(r.subscription_id)!; // the foreign key cascades: a delivery always has its subscription
-      return {
-        id: r.id,
-        attempt: r.attempts,
-        createdAt: r.created_at,
-        subscription: { id: s.id, name: s.name, channel: s.channel, target: s.target, secret: s.secret, deletedAt: s.deleted_at },
-        notifications: grouped.get(r.id) ?? [],
-      };
-    });
+    return rows.map((r) => ({
+      id: r.id,
+      attempt: r.attempts,
+      createdAt: r.created_at,
+      subscription: { id: r.subscription_id, name: r.name, channel: r.channel, target: r.target, secret: r.secret, deletedAt: r.deleted_at },
+      notifications: r.notifications.map((n) => fromNotificationRow({ ...n, created_at: new Date(n.created_at) })),
+    }));
   }
 
   async recordSuccess(claim: Pick<ClaimedDelivery, 'id' | 'attempt'>): Promise<boolean> {

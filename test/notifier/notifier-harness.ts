@@ -16,14 +16,14 @@ import { PgNotificationStore, writeOutbox, type NotificationChannel } from '../.
 export const PUBLIC_BASE = 'https://lookout.example.test/base';
 export const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
-/** Notifier settings for tests: no batching window, fast retries, a generous rate limit. */
+/** Notifier settings for tests: no batching window, retries 125 to 500 ms apart (so one run makes one attempt), a generous rate limit. */
 export function testConfig(overrides: Partial<NotifierConfig> = {}): NotifierConfig {
   return {
     ...NOTIFIER_DEFAULTS,
     publicBaseUrl: PUBLIC_BASE,
     smtp: null,
     batching: { windowSeconds: 0, maxBatchSize: 100 },
-    retry: { maxAttempts: 5, baseDelayMs: 20, maxDelayMs: 200 },
+    retry: { maxAttempts: 5, baseDelayMs: 250, maxDelayMs: 500 },
     rateLimit: { perSecond: 1000, burst: 1000 },
     concurrency: 2,
     leaseSeconds: 30,
