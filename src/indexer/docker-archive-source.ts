@@ -129,7 +129,7 @@ export async function openDockerArchive(filePath: string, options: DockerArchive
       .filter((image) => !images.includes(image))
       .map((image) => ({ digest: image.digest, reason: 'platform-not-requested', detail: `platform ${image.platform ? formatPlatform(image.platform) : 'unknown'}` }));
     if (images.length === 0) {
-      throw new ImageSourceError('no_match', `${what} holds no image for the platforms asked for; ${skipped.map((s) => s.detail).join(', ')}`);
+      throw new ImageSourceError('no_match', `${what} holds no image for the platforms asked for; ${[...new Set(skipped.map((s) => s.detail))].slice(0, 5).join(', ')}`);
     }
     return {
       description: what,

@@ -74,7 +74,7 @@ test('bad arguments: empty, control characters, other transports, paths that do 
   await refused(t, 'x'.repeat(5000), 'invalid', /over 4096 characters/);
   await refused(t, 'alpine\n:latest', 'invalid', /control character/);
   await refused(t, 'docker://', 'invalid');
-  await refused(t, 'oci-archive:/tmp/x.tar', 'unsupported', /extract the archive and use oci:DIR/);
+  await refused(t, 'oci-archive:image.tar', 'unsupported', /extract the archive and use oci:DIR/);
   await refused(t, 'docker-daemon:alpine:latest', 'unsupported', /docker save/);
   await refused(t, `docker-archive:${dir}/missing.tar`, 'not_found', /docker archive ".*missing\.tar" does not exist/);
   await refused(t, `docker-archive:`, 'not_found');
