@@ -105,7 +105,7 @@ export function checkRecord(pkg: MatchPackage, record: CandidateRecord, context:
   } satisfies Omit<RecordCheck, 'verdict' | 'detail'>;
   const out = (verdict: CheckVerdict, detail: string, more: Partial<RecordCheck> = {}): RecordCheck => ({ ...base, ...more, verdict, detail });
 
-  if (record.ecosystem !== pkg.ecosystem) return out('other-ecosystem', `a ${record.ecosystem} record for a ${pkg.ecosystem} package`);
+  if (record.ecosystem !== pkg.ecosystem) return out('other-ecosystem', `a record of ${record.ecosystem}, not ${pkg.ecosystem}`);
   const osPackage = OS_PACKAGE_FORMATS.has(pkg.ecosystem);
   if (osPackage) {
     if (record.distribution === null || !context.releaseKeys.has(record.distribution)) {

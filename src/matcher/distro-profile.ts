@@ -26,7 +26,7 @@ export interface DistroProfile {
   vendors?: readonly RegExp[];
 }
 
-const RHEL_VENDORS = [/^Red Hat\b/i, /^CentOS\b/i, /^Rocky Enterprise Software Foundation\b/i, /^AlmaLinux\b/i];
+const RHEL_VENDORS = [/^Red Hat\b/i, /^CentOS\b/i, /^Rocky Enterprise Software Foundation\b/i, /^AlmaLinux\b/i, /^Scientific Linux\b/i];
 const ORACLE_VENDORS = [/^Oracle America\b/i, /^Oracle\b/i];
 const AMAZON_VENDORS = [/^Amazon\b/i];
 const SUSE_VENDORS = [/SUSE\b/i];
@@ -38,7 +38,7 @@ const PHOTON_VENDORS = [/^VMware\b/i, /^Broadcom\b/i];
  * - alpine → apk, the branch of `etc/apk/repositories` (`releaseHint`, the apk repository
  *   scanner's result) when it names one, else os-release's major.minor (`alpine:3.19`, `alpine:edge`);
  * - wolfi, chainguard → apk, `wolfi:rolling` / `chainguard:rolling`;
- * - rhel and its rebuilds (centos, rocky, almalinux) → rpm, `rhel:<major>` (the key the Red Hat
+ * - rhel and its rebuilds (centos, rocky, almalinux, scientific) → rpm, `rhel:<major>` (the key the Red Hat
  *   updaters write); ol → `ol:<major>`; amzn → `amzn:1|2|2022|2023`;
  * - sles, opensuse-leap (and pre-Leap opensuse) → rpm, the full version (`sles:15.5`);
  * - photon → rpm, `photon:<major>.0`.
@@ -81,7 +81,8 @@ export function distroProfile(dist: FoundDistribution | null, releaseHint: Found
     case 'rhel':
     case 'centos':
     case 'rocky':
-    case 'almalinux': {
+    case 'almalinux':
+    case 'scientific': {
       const major = /^(\d+)/.exec(base.versionId?.trim() ?? '')?.[1];
       return make('rhel', 'rpm', major ? `rhel:${major}` : null, RHEL_VENDORS);
     }

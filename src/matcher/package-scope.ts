@@ -30,7 +30,7 @@ export type PackageScope =
 export function packageScope(pkg: MatchPackage, profile: DistroProfile | null, options: MatchOptions = {}, byId?: ReadonlyMap<PackageId, MatchPackage>): PackageScope {
   if (OS_PACKAGE_FORMATS.has(pkg.ecosystem)) {
     if (profile === null) return { kind: 'unmatched', reason: 'no distribution feed covers this image' };
-    if (profile.format !== pkg.ecosystem) return { kind: 'unmatched', reason: `a ${pkg.ecosystem} package in a ${profile.format} distribution (${profile.label}): no feed speaks of it` };
+    if (profile.format !== pkg.ecosystem) return { kind: 'unmatched', reason: `${article(pkg.ecosystem)} ${pkg.ecosystem} package in ${article(profile.format)} ${profile.format} distribution (${profile.label}): no feed speaks of it` };
     if (options.includeThirdParty !== true) {
       const reason = thirdPartyReason(pkg, profile, options.thirdPartyMaintainers);
       if (reason !== null) return { kind: 'third-party', reason };
@@ -51,4 +51,8 @@ export function packageScope(pkg: MatchPackage, profile: DistroProfile | null, o
 /** A package name as records of `ecosystem` key it (PEP 503 for PyPI; others as written). */
 export function lookupName(ecosystem: string, name: string): string {
   return ecosystem === 'pypi' ? normalizePypiName(name.trim()) : name;
+}
+
+function article(word: string): string {
+  return /^[aeiou]/i.test(word) ? 'an' : 'a';
 }
