@@ -170,6 +170,7 @@ export class NotificationDeliverer {
     const target = parseSubscriptionTarget(channel, claim.subscription.target);
     if (!target.ok) return this.bury(claim, fields, target.reason);
 
+    if (claim.notifications.length === 0) return this.bury(claim, fields, 'its notifications are gone (their images were deleted)');
     const rows: ContentInput[] = [];
     for (const n of claim.notifications) {
       const parsed = parseNotificationPayload(n.payload);

@@ -73,7 +73,11 @@ export interface NotifierConfig {
   rateLimit: RateLimit;
   /** Deliveries sent at once by one process. */
   concurrency: number;
-  /** How long a claimed delivery is reserved; after that, another process may take it over. */
+  /**
+   * How long a claimed delivery is reserved; after that, another process may take it over (and
+   * send it again). Keep it well above the longest send: `webhook.timeouts.totalMs`, the SMTP
+   * timeouts, plus up to a second of rate-limit wait.
+   */
   leaseSeconds: number;
   /** Pause of the polling loop when nothing is due (a wake-up cuts it short). */
   pollIntervalMs: number;

@@ -272,3 +272,16 @@ test.serial('an unsigned subscription, a bad target, a deleted subscription and 
     'the row whose payload does not check out is left out, the others go',
   );
 });
+
+test.serial('a delivery whose images were deleted meanwhile goes dead with that reason, sending nothing', async (t) => {
+  const receiver = await startReceiver(t);
+  const [manifest] = await addManifests(db.knex, 1);
+  const sub = await addSubscription(db.knex, { channel: 'webhook', target: { url: receiver.url }, secret: SECRET });
+  await writeRows(db.knex, sub, [{ manifest: manifest! }]);
+  const { deliverer, store } = makeDeliverer(t, db.knex);
+  const [created] = await store.batchPending({ windowSeconds: 0, maxBatchSize: 10 });
+  await db.knex('manifests').where({ id: manifest!.id }).delete(); // the outbox rows go with it
+  t.like(await deliverer.runOnce(), { dead: 1 });
+  t.like(await store.get(created!.id), { state: 'dead', notificationCount: 0, lastError: 'its notifications are gone (their images were deleted)' });
+  t.is(receiver.requests.length, 0);
+});
