@@ -45,7 +45,7 @@ maybe(`real os-release files: each distribution gets the release key its feed wr
   for (const [dir, key, format] of cases) {
     const { profile, notes } = distroProfile(await osRelease(dir));
     t.is(profile?.keys[0] ?? null, key, dir);
-    t.is(profile?.format ?? null, format, dir);
+    t.is<string | null>(profile?.format ?? null, format, dir);
     if (key === null) t.regex(notes[0] ?? '', /^no vulnerability feed covers \w+/, dir);
   }
   t.like(distroProfile(await osRelease('rockylinux/from-os-release')).profile, { family: 'rhel', label: 'rhel:8 (rocky 8.4)' });
