@@ -2,7 +2,7 @@ import test from 'ava';
 import { distributionScanner } from '../../src/ecosystems/os-release/distribution-scanner.ts';
 import type { FoundDistribution } from '../../src/ecosystems/scanner.ts';
 import type { VulnerabilityRecord } from '../../src/ecosystems/vulnerability-record.ts';
-import { distroProfile } from '../../src/matcher/distro-profile.ts';
+import { distroProfile, type PackageFormat } from '../../src/matcher/distro-profile.ts';
 import { isKernelHeaderPackage } from '../../src/matcher/kernel-header-package.ts';
 import type { CandidateRecord, MatchPackage } from '../../src/matcher/match-input.ts';
 import { matchPackages } from '../../src/matcher/match-packages.ts';
@@ -20,7 +20,7 @@ async function osRelease(dir: string): Promise<FoundDistribution | null> {
 }
 
 maybe(`real os-release files: each distribution gets the release key its feed writes, or a note when no feed covers it${suffix}`, async (t) => {
-  const cases: Array<[string, string | null, string | null]> = [
+  const cases: Array<[string, string | null, PackageFormat | null]> = [
     ['debian/from-os-release', 'debian:jessie', 'dpkg'],
     ['debian/with-point-release', 'debian:trixie', 'dpkg'],
     ['ubuntu', 'ubuntu:focal', 'dpkg'],
@@ -45,7 +45,7 @@ maybe(`real os-release files: each distribution gets the release key its feed wr
   for (const [dir, key, format] of cases) {
     const { profile, notes } = distroProfile(await osRelease(dir));
     t.is(profile?.keys[0] ?? null, key, dir);
-    t.is<string | null>(profile?.format ?? null, format, dir);
+    t.is(profile?.format ?? null, format, dir);
     if (key === null) t.regex(notes[0] ?? '', /^no vulnerability feed covers \w+/, dir);
   }
   t.like(distroProfile(await osRelease('rockylinux/from-os-release')).profile, { family: 'rhel', label: 'rhel:8 (rocky 8.4)' });
