@@ -4,6 +4,7 @@ import { isDigest } from '../oci/digest.ts';
 
 /** Why an outbox row was written (the `notifications.event` column). */
 export const NOTIFICATION_EVENTS = ['new-image', 'newly-affected', 'fix-available', 'resolved', 'exception-expired'] as const;
+/** One of {@link NOTIFICATION_EVENTS}. */
 export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
 
 /** The image an outbox row is about: where it lives and the manifest digest that identifies it. */

@@ -15,6 +15,7 @@ export interface WebhookRequest {
   signal?: AbortSignal;
 }
 
+/** Timeouts and identity of the webhook sender. */
 export interface WebhookSenderOptions {
   timeouts: WebhookTimeouts;
   /** Bytes of a failing response's body kept for the error message. */

@@ -57,6 +57,7 @@ export function webhookHeaders(secret: string, id: string, timestampSeconds: num
 /** The outcome of {@link verifyWebhook}: valid, or why not. */
 export type WebhookVerification = { ok: true; id: string; timestamp: number } | { ok: false; reason: string };
 
+/** How strict {@link verifyWebhook} is about time. */
 export interface VerifyOptions {
   /** Largest accepted distance between the timestamp and `nowSeconds`; default five minutes. */
   toleranceSeconds?: number;
