@@ -1,11 +1,14 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type Koa from 'koa';
-import type { Config } from '../config/config-schema.ts';
+import type { Config, Role } from '../config/config-schema.ts';
 import { createApp } from '../http/create-app.ts';
 import { healthRoutes } from '../http/routes/health-routes.ts';
 import { webhookRoutes } from '../http/routes/webhook-routes.ts';
-import { allScanners } from '../ecosystems/index.ts';
+import { allFeeds, allScanners } from '../ecosystems/index.ts';
+import { FeedRunner } from '../feeds/feed-runner.ts';
+import { FEED_UPDATE_QUEUE, FeedService } from '../feeds/feed-service.ts';
+import { PgVulnerabilityStore, type VulnerabilityStore } from '../store/vulnerability-store.ts';
 import { INDEX_MANIFEST_QUEUE, IndexManifestHandler, type IndexManifestJob } from '../indexer/index-manifest-job.ts';
 import { ManifestIndexer } from '../indexer/manifest-indexer.ts';
 import { IntakeService, REGISTRY_EVENT_QUEUE, type RegistryEventJob } from '../intake/intake-service.ts';
@@ -38,6 +41,8 @@ export interface Lookout {
   readonly registries: RegistrySet;
   readonly images: ImageStore;
   readonly indexer: ManifestIndexer;
+  readonly feeds: FeedService;
+  readonly vulnerabilities: VulnerabilityStore;
   /** Starts the job queue (workers when the role says so) and the HTTP server; resolves to its address. */
   start(): Promise<AddressInfo>;
   /**
@@ -140,6 +145,18 @@ async function assemble(config: Config, options: BuildOptions, database: Databas
   queue.define<RegistryEventJob>({ queue: REGISTRY_EVENT_QUEUE, handle: (job) => eventProcessor.handle(job) });
   queue.define<IndexManifestJob>({ queue: INDEX_MANIFEST_QUEUE, dedupe: true, handle: (job) => indexHandler.handle(job) });
 
+  const vulnerabilities = new PgVulnerabilityStore(database.knex);
+  const feeds = new FeedService({
+    config,
+    definitions: allFeeds(),
+    runner: new FeedRunner({ store: vulnerabilities, databaseUrl: database.url, logger }),
+    store: vulnerabilities,
+    logger,
+  });
+  feeds.defineSchedule(queue);
+  /** Which role works each queue. */
+  const queueRoles: Record<string, Role> = { [REGISTRY_EVENT_QUEUE]: 'worker', [INDEX_MANIFEST_QUEUE]: 'worker', [FEED_UPDATE_QUEUE]: 'updater' };
+
   const readiness = new Readiness(new PgSystemStore(database.knex), migrationNames());
   const routers = [healthRoutes({ readiness, metrics: config.metrics.enabled ? metrics : null })];
   if (config.roles.includes('api')) routers.push(webhookRoutes({ intake, bodyLimitBytes: config.server.bodyLimitBytes }));
@@ -165,9 +182,12 @@ async function assemble(config: Config, options: BuildOptions, database: Databas
     registries,
     images,
     indexer,
+    feeds,
+    vulnerabilities,
     async start() {
-      await queue.start({ work: runsWorkers });
+      await queue.start({ work: (name) => config.roles.includes(queueRoles[name] ?? 'worker') });
       if (runsWorkers) dispatcher.start();
+      if (config.roles.includes('updater')) await feeds.startSchedule(queue);
       server = createServer({ requestTimeout: config.server.requestTimeoutSeconds * 1000 }, app.callback());
       server.keepAliveTimeout = 5_000;
       const listening = server;
@@ -191,6 +211,7 @@ async function assemble(config: Config, options: BuildOptions, database: Databas
         await dispatcher.stop();
         await Promise.all([closed, queue.stop(timeoutMs)]);
         await registries.close();
+        await feeds.close();
         await database.close();
         logger.info('server stopped');
       })();

@@ -4,6 +4,7 @@ import { ConfigError } from '../config/config-error.ts';
 import { ROLES } from '../config/config-schema.ts';
 import { EmbeddedDatabaseError } from '../store/embedded-postgres.ts';
 import { configCommand } from './config-command.ts';
+import { registerFeedsCommands } from './feeds-command.ts';
 import { migrateCommand } from './migrate-command.ts';
 import { serveCommand } from './serve-command.ts';
 import { vercmpCommand } from './vercmp-command.ts';
@@ -44,6 +45,8 @@ export function buildProgram(): Command {
     .argument('[b]', 'second version')
     .option('--batch', 'read "A<TAB>B" lines from stdin, print one of < = > (or ! for an invalid pair) per line')
     .action(vercmpCommand);
+
+  registerFeedsCommands(program);
 
   return program;
 }

@@ -75,8 +75,8 @@ export interface QueueCounts {
 export interface JobQueue {
   /** Declares a queue and its handler; call before {@link start}. */
   define<T>(definition: JobDefinition<T>): void;
-  /** Creates the queues; with `work`, starts polling them for jobs. */
-  start(options: { work: boolean }): Promise<void>;
+  /** Creates the queues; starts polling for jobs the queues `work` selects (all with `true`). */
+  start(options: { work: boolean | ((queue: string) => boolean) }): Promise<void>;
   /** Stores a job; resolves to its id, or null when an equal key already waits (deduplicated). */
   enqueue<T extends object>(queue: string, data: T, options?: EnqueueOptions): Promise<string | null>;
   /** Stores many jobs in one statement (through `options.db` to join the caller's transaction). */

@@ -95,7 +95,7 @@ export class PgBossJobQueue implements JobQueue {
     this.definitions.set(definition.queue, definition);
   }
 
-  async start(options: { work: boolean }): Promise<void> {
+  async start(options: { work: boolean | ((queue: string) => boolean) }): Promise<void> {
     await this.boss.start();
     this.started = true;
     for (const def of this.definitions.values()) {
@@ -110,8 +110,9 @@ export class PgBossJobQueue implements JobQueue {
       await this.boss.createQueue(def.queue, { policy: def.dedupe ? 'stately' : 'standard', notify: true, ...queueOptions });
       await this.boss.updateQueue(def.queue, queueOptions);
     }
-    if (!options.work) return;
+    const works = typeof options.work === 'function' ? options.work : () => options.work === true;
     for (const def of this.definitions.values()) {
+      if (!works(def.queue)) continue;
       await this.boss.work<object>(
         def.queue,
         {
