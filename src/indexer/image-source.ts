@@ -31,4 +31,9 @@ export interface SourceImage {
   config(signal?: AbortSignal): Promise<SourceConfig>;
   /** A stream of the layer blob, exactly as stored (compressed or not). */
   openLayer(index: number, signal?: AbortSignal): Promise<Readable>;
+  /**
+   * Optional: every layer once, in storage order, in one pass — for sources that can only be read
+   * from the start (a compressed `docker save`). Each stream is read or destroyed before the next.
+   */
+  openLayers?(signal?: AbortSignal): AsyncGenerator<{ index: number; stream: Readable }>;
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import type { FoundDistribution, FoundPackage, Scanner, ScanResult } from '../ecosystems/scanner.ts';
 import { distributionKey } from '../ecosystems/distribution-key.ts';
 import type { Logger } from '../log/create-logger.ts';
@@ -60,7 +61,11 @@ export class ManifestIndexer {
     this.fingerprint = createHash('sha256').update(keys.join('\n')).digest('hex').slice(0, 16);
   }
 
-  async index(manifestId: number, image: SourceImage, signal?: AbortSignal): Promise<IndexOutcome> {
+  /**
+   * Indexes `image` as manifest row `manifestId`. `onLayer` hears about each layer as it is settled
+   * (for progress lines).
+   */
+  async index(manifestId: number, image: SourceImage, signal?: AbortSignal, onLayer?: (index: number, result: IndexOutcome['layers'][number]) => void): Promise<IndexOutcome> {
     const { layerStore, logger } = this.deps;
     const log = logger.child({ manifest: image.digest });
     const notes: string[] = [];
@@ -80,15 +85,18 @@ export class ManifestIndexer {
     const done = await layerStore.scannedBy(orderedIds, allScannerIds);
     const outcome: IndexOutcome = { layers: [], packages: 0, distribution: null, failure: null, releaseHint: null, notes };
 
-    const work = image.layers.map((layer, index) => async () => {
+    const scanIndex = async (index: number, open: () => Promise<Readable>) => {
+      const layer = image.layers[index]!;
       const layerId = orderedIds[index]!;
       if (UNSCANNABLE.test(layer.mediaType)) {
         outcome.layers[index] = { digest: layer.digest, outcome: 'skipped', reason: `media type ${layer.mediaType} cannot be scanned` };
+        onLayer?.(index, outcome.layers[index]!);
         return;
       }
       const missing = this.deps.scanners.filter((s) => !done.get(layerId)?.has(scannerIds.get(scannerKey(s))!));
       if (missing.length === 0) {
         outcome.layers[index] = { digest: layer.digest, outcome: 'cached' };
+        onLayer?.(index, outcome.layers[index]!);
         return;
       }
       const locked = await withAdvisoryLock(this.deps.databaseUrl, `lookout-layer:${layer.digest}`, { wait: true }, async () => {
@@ -96,11 +104,24 @@ export class ManifestIndexer {
         const now = await layerStore.scannedBy([layerId], allScannerIds);
         const still = missing.filter((s) => !now.get(layerId)?.has(scannerIds.get(scannerKey(s))!));
         if (still.length === 0) return { digest: layer.digest, outcome: 'cached' as const };
-        return this.scanOne(image, index, layerId, still, scannerIds, diffIds[index], signal);
+        return this.scanOne(image, index, open, layerId, still, scannerIds, diffIds[index], signal);
       });
       outcome.layers[index] = locked.locked ? locked.value : { digest: layer.digest, outcome: 'failed', reason: 'lock not taken' };
-    });
-    await runLimited(work, this.deps.layerConcurrency);
+      onLayer?.(index, outcome.layers[index]!);
+    };
+    if (image.openLayers) {
+      // A source read from the start: one pass, layers in storage order, unneeded ones drained.
+      for await (const { index, stream } of image.openLayers(signal)) {
+        let used = false;
+        await scanIndex(index, async () => {
+          used = true;
+          return stream;
+        });
+        if (!used) stream.destroy();
+      }
+    } else {
+      await runLimited(image.layers.map((_, index) => () => scanIndex(index, () => image.openLayer(index, signal))), this.deps.layerConcurrency);
+    }
 
     const failed = outcome.layers.filter((l) => l.outcome === 'failed');
     if (failed.length > 0) outcome.failure = failed.map((l) => `layer ${l.digest}: ${l.reason}`).join('; ');
@@ -152,6 +173,7 @@ export class ManifestIndexer {
   private async scanOne(
     image: SourceImage,
     index: number,
+    open: () => Promise<Readable>,
     layerId: number,
     scanners: readonly Scanner[],
     scannerIds: Map<string, number>,
@@ -162,7 +184,7 @@ export class ManifestIndexer {
     const log = this.deps.logger.child({ layer: layer.digest });
     log.debug('layer fetch start');
     try {
-      const stream = await image.openLayer(index, signal);
+      const stream = await open();
       const read = await readLayer(stream, {
         scanners,
         ...(this.deps.limits ? { limits: this.deps.limits } : {}),
