@@ -11,6 +11,7 @@ import { FEED_UPDATE_QUEUE, FeedService } from '../feeds/feed-service.ts';
 import { PgVulnerabilityStore, type VulnerabilityStore } from '../store/vulnerability-store.ts';
 import { INDEX_MANIFEST_QUEUE, IndexManifestHandler, type IndexManifestJob } from '../indexer/index-manifest-job.ts';
 import { ManifestIndexer } from '../indexer/manifest-indexer.ts';
+import { ReportService } from '../matcher/report-service.ts';
 import { IntakeService, REGISTRY_EVENT_QUEUE, type RegistryEventJob } from '../intake/intake-service.ts';
 import { IntakeDispatcher } from '../intake/intake-dispatcher.ts';
 import { RegistryEventProcessor } from '../intake/registry-event-processor.ts';
@@ -42,6 +43,7 @@ export interface Lookout {
   readonly images: ImageStore;
   readonly indexer: ManifestIndexer;
   readonly feeds: FeedService;
+  readonly reports: ReportService;
   readonly vulnerabilities: VulnerabilityStore;
   /** Starts the job queue (workers when the role says so) and the HTTP server; resolves to its address. */
   start(): Promise<AddressInfo>;
@@ -134,13 +136,17 @@ async function assemble(config: Config, options: BuildOptions, database: Databas
     debounceSeconds: config.intake.debounceSeconds,
     logger,
   });
+  const reports = new ReportService({ knex: database.knex });
   const indexHandler = new IndexManifestHandler({
     registries,
     images,
     indexer,
     logger,
     retryLimit: config.jobs.retryLimit,
-    afterIndex: async (manifestId) => images.setStatus(manifestId, 'done'),
+    afterIndex: async (manifestId) => {
+      await reports.refresh(manifestId);
+      await images.setStatus(manifestId, 'done');
+    },
   });
   queue.define<RegistryEventJob>({ queue: REGISTRY_EVENT_QUEUE, handle: (job) => eventProcessor.handle(job) });
   queue.define<IndexManifestJob>({ queue: INDEX_MANIFEST_QUEUE, dedupe: true, handle: (job) => indexHandler.handle(job) });
@@ -184,6 +190,7 @@ async function assemble(config: Config, options: BuildOptions, database: Databas
     indexer,
     feeds,
     vulnerabilities,
+    reports,
     async start() {
       await queue.start({ work: (name) => config.roles.includes(queueRoles[name] ?? 'worker') });
       if (runsWorkers) dispatcher.start();

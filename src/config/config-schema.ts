@@ -1,5 +1,8 @@
 import { z } from 'zod';
+import { readFileSync } from 'node:fs';
 import { allFeeds } from '../ecosystems/index.ts';
+import { authConfigSchema } from '../http/auth/auth-config.ts';
+import { SEVERITIES } from '../ecosystems/vulnerability-record.ts';
 
 /** Process roles; `lookout serve` runs all of them unless told otherwise. */
 export const ROLES = ['api', 'worker', 'updater', 'notifier'] as const;
@@ -170,6 +173,81 @@ const feedsSchema = z
     }
   });
 
+/**
+ * One route group's authentication. Key material may be given inline or as a file
+ * (`rootCertBundleFile`, `jwksFile`): the file is read here, once, and its contents validated.
+ */
+const authGroupSchema = z.preprocess((value, ctx) => {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  const out: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+  for (const [fileKey, key] of [['rootCertBundleFile', 'rootCertBundle'], ['jwksFile', 'jwks']] as const) {
+    if (typeof out[fileKey] !== 'string') continue;
+    try {
+      out[key] = readFileSync(out[fileKey] as string, 'utf8');
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', path: [fileKey], message: `cannot read the file (${(err as NodeJS.ErrnoException).code ?? 'error'})` });
+    }
+    delete out[fileKey];
+  }
+  return out;
+}, authConfigSchema);
+
+const authSchema = z.strictObject({
+  /** The native API (`/api/v1`, the HTML report). */
+  api: authGroupSchema,
+  /** The Clair v4-compatible API (`/indexer`, `/matcher`, `/notifier`), as Quay calls it. */
+  clair: authGroupSchema,
+  /** The Harbor pluggable scanner adapter API. */
+  harbor: authGroupSchema,
+});
+
+const glob = z.string().min(1).max(512);
+const subscriptionSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'letters, digits, . _ -'),
+  /** A configured registry's name; absent = every registry. */
+  registry: z.string().optional(),
+  /** Repositories covered: exact names, `prefix/*` or globs (`team/**`). */
+  repositories: z.array(glob).min(1).default(['**']),
+  channel: z.discriminatedUnion('type', [
+    z.strictObject({ type: z.literal('email'), recipients: z.array(z.email()).min(1).max(100) }),
+    z.strictObject({ type: z.literal('webhook'), url: z.url({ protocol: /^https?$/ }), secret: z.string().min(16) }),
+    z.strictObject({ type: z.literal('clair'), url: z.url({ protocol: /^https?$/ }), secret: z.string().min(16).optional() }),
+  ]),
+  minSeverity: z.enum(SEVERITIES).default('Low'),
+  events: z.array(z.enum(['new-image', 'newly-affected', 'fix-available', 'resolved', 'exception-expired'])).min(1).default(['new-image', 'newly-affected', 'fix-available', 'resolved']),
+});
+
+const notifierSchema = z.strictObject({
+  /** Lookout's public URL, for links in messages and Clair callbacks. */
+  publicBaseUrl: z.url({ protocol: /^https?$/ }),
+  /** Images count when a tag points at them or they were pushed within this many days. */
+  currentImageDays: z.number().int().min(0),
+  batchWindowSeconds: z.number().int().min(0),
+  maxBatchSize: z.number().int().min(1).max(10_000),
+  maxAttempts: z.number().int().min(1).max(100),
+  retryBaseSeconds: z.number().positive(),
+  retryMaxSeconds: z.number().positive(),
+  ratePerSecond: z.number().positive(),
+  rateBurst: z.number().int().min(1),
+  concurrency: z.number().int().min(1).max(64),
+  leaseSeconds: z.number().int().min(10),
+  pollIntervalSeconds: z.number().positive(),
+  webhookTimeouts: z.strictObject({ connectSeconds: z.number().positive(), headersSeconds: z.number().positive(), totalSeconds: z.number().positive() }),
+  /** SMTP server for email; null = email subscriptions wait. */
+  smtp: z
+    .strictObject({
+      host: z.string().min(1),
+      port: z.number().int().min(1).max(65535),
+      security: z.enum(['tls', 'starttls', 'opportunistic', 'none']),
+      user: z.string().min(1).optional(),
+      password: z.string().min(1).optional(),
+      from: z.string().min(3),
+      insecureTls: z.boolean().default(false),
+      timeoutSeconds: z.number().positive().default(30),
+    })
+    .nullable(),
+});
+
 /** The whole configuration, as validated once at start. */
 export const configSchema = z
   .strictObject({
@@ -185,6 +263,9 @@ export const configSchema = z
     intake: intakeSchema,
     indexer: indexerSchema,
     feeds: feedsSchema,
+    auth: authSchema,
+    notifier: notifierSchema,
+    subscriptions: z.array(subscriptionSchema),
   })
   .superRefine((config, ctx) => {
     const seen = new Set<string>();
