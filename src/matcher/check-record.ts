@@ -153,15 +153,26 @@ export function checkRecord(pkg: MatchPackage, record: CandidateRecord, context:
   const scheme = VERSION_SCHEME_BY_NAME[record.ecosystem];
   const kind = matchedBy === 'source' ? 'source version' : 'version';
   try {
-    const affected = isAffected(scheme, installed, record);
-    const fix = relevantFix(scheme, installed, record, affected);
-    const comparison = fix === null ? null : scheme.compare(installed, fix);
+    const events = record.affectedRange?.events ?? [];
+    const plainFix = record.fixedVersion?.trim() ?? '';
+    let affected: boolean;
+    let fix: string | null;
+    let comparison: -1 | 0 | 1 | null;
+    if (events.length === 0 && plainFix !== '' && plainFix !== '0' && record.state !== 'not_affected') {
+      // `isAffected`'s rule for a plain fixed version ("< fixedVersion"), comparing once for both answers
+      fix = plainFix;
+      comparison = scheme.compare(installed, fix);
+      affected = comparison < 0;
+    } else {
+      affected = isAffected(scheme, installed, record);
+      fix = relevantFix(scheme, installed, record, affected);
+      comparison = fix === null ? null : scheme.compare(installed, fix);
+    }
     const withFix = { ...more, fixedVersion: fix, comparison };
     const reason = record.stateReason ? ` (${record.stateReason})` : '';
     if (record.state === 'not_affected') {
       return out('not-affected', `the vendor says ${record.packageName} is not affected${reason}`, withFix);
     }
-    const events = record.affectedRange?.events ?? [];
     if (affected) {
       const why = fix !== null
         ? `${kind} ${short(installed)} < fixed version ${short(fix)}`

@@ -4,6 +4,7 @@ import type { Finding } from './finding.ts';
 import type { MatchPackage, PackageId } from './match-input.ts';
 import type { MatchResult, PackageExplanation, SuppressionCount, SuppressionReason } from './match-packages.ts';
 import { emptySuppressed, summarize, type ReportSummary } from './report-summary.ts';
+import { compareText } from './compare-text.ts';
 
 export { summarize, type ReportSummary } from './report-summary.ts';
 export { failOn, filterFindings, filterReport, isFixable, parseSeverity, parseSeverityList, type FailOnDecision, type FindingFilter } from './report-filter.ts';
@@ -112,7 +113,7 @@ export function buildImageReport(input: ImageReportInput): ImageReport {
   if (!Number.isSafeInteger(input.generation) || input.generation < 0) throw new RangeError('vulnerability database generation must be a non-negative integer');
   const generatedAt = toIso(input.generatedAt);
   const dist = input.distribution;
-  const packages = input.packages.map(reportPackage).sort((a, b) => a.path.localeCompare(b.path) || a.name.localeCompare(b.name) || a.version.localeCompare(b.version));
+  const packages = input.packages.map(reportPackage).sort((a, b) => compareText(a.path, b.path) || compareText(a.name, b.name) || compareText(a.version, b.version));
   const report: ImageReport = {
     schemaVersion: REPORT_SCHEMA_VERSION,
     kind: 'image',

@@ -10,6 +10,7 @@ import type { CandidateRecord, MatchOptions, MatchPackage, PackageId } from './m
 import { lookupName, packageScope } from './package-scope.ts';
 import { parseCpeUri, type CpeFields } from './repository-scope.ts';
 import { groupByVulnerability, isCveId, recordIds } from './vulnerability-ids.ts';
+import { compareIds, compareText } from './compare-text.ts';
 
 /** The matcher's name and version, stored with every report: bump the version when matching rules change. */
 export const MATCHER = { name: 'lookout-matcher', version: '1' } as const;
@@ -101,11 +102,10 @@ export function matchPackages(input: MatchInput): MatchResult {
   const context: CheckContext = { releaseKeys: new Set(profile?.keys ?? []), imageCpes };
 
   const index = new Map<string, CandidateRecord[]>();
-  const seenIds = new Set<string>();
+  const seenIds = new Set<number | string>();
   for (const record of input.records) {
-    const idKey = `${typeof record.id}:${String(record.id)}`;
-    if (seenIds.has(idKey)) continue;
-    seenIds.add(idKey);
+    if (seenIds.has(record.id)) continue;
+    seenIds.add(record.id);
     const key = `${record.ecosystem}\u0000${lookupName(record.ecosystem, record.packageName)}`;
     const list = index.get(key);
     if (list) list.push(record);
@@ -183,7 +183,7 @@ export function matchPackages(input: MatchInput): MatchResult {
     let reported = 0;
     let hidden = 0;
     for (const [key, items] of groups) {
-      const veto = vetoes.get(key)?.[0] ?? items.flatMap((i) => recordIds(i.record)).map((id) => vetoes.get(id)?.[0]).find((v) => v !== undefined);
+      const veto = vetoes.size === 0 ? undefined : (vetoes.get(key)?.[0] ?? items.flatMap((i) => recordIds(i.record)).map((id) => vetoes.get(id)?.[0]).find((v) => v !== undefined));
       if (veto !== undefined) {
         const says = `${veto.record.updater} ${veto.record.name} says not affected${veto.record.stateReason ? ` (${veto.record.stateReason})` : ''}`;
         for (const i of items) checks.push({ ...i.check, verdict: 'superseded', detail: `${i.check.detail}; superseded: ${says}` });
@@ -202,7 +202,7 @@ export function matchPackages(input: MatchInput): MatchResult {
       suppressed['kernel-headers'].packages++;
       suppressed['kernel-headers'].findings = (suppressed['kernel-headers'].findings ?? 0) + hidden;
     }
-    checks.sort((a, b) => a.vulnerability.localeCompare(b.vulnerability) || a.updater.localeCompare(b.updater) || String(a.recordId).localeCompare(String(b.recordId)));
+    checks.sort((a, b) => compareText(a.vulnerability, b.vulnerability) || compareText(a.updater, b.updater) || compareIds(a.recordId, b.recordId));
     const status: PackageMatchStatus = kernel ? 'kernel-headers' : 'matched';
     const reason = kernel ? `${pkg.name} holds kernel headers or build files, not a kernel that runs in a container; its findings are suppressed` : null;
     explanations.push(explanation(pkg.id, status, reason, reported, checks, maxChecks));
@@ -236,10 +236,10 @@ function sample(items: readonly string[]): string {
 export function compareFindings(a: Finding, b: Finding): number {
   return (
     SEVERITIES.indexOf(b.severity) - SEVERITIES.indexOf(a.severity) ||
-    a.package.name.localeCompare(b.package.name) ||
-    a.package.version.localeCompare(b.package.version) ||
-    a.vulnerability.localeCompare(b.vulnerability) ||
-    String(a.packageId).localeCompare(String(b.packageId))
+    compareText(a.package.name, b.package.name) ||
+    compareText(a.package.version, b.package.version) ||
+    compareText(a.vulnerability, b.vulnerability) ||
+    compareIds(a.packageId, b.packageId)
   );
 }
 
@@ -258,7 +258,7 @@ function rankItems(items: readonly Item[], key: string, priority: readonly strin
   const scored = items.map((i) => ({ i, s: score(i) }));
   scored.sort((x, y) => {
     for (let n = 0; n < x.s.length; n++) if (x.s[n] !== y.s[n]) return x.s[n]! - y.s[n]!;
-    return String(x.i.record.id).localeCompare(String(y.i.record.id), 'en', { numeric: true });
+    return compareIds(x.i.record.id, y.i.record.id);
   });
   return scored.map((x) => x.i);
 }
@@ -280,13 +280,13 @@ function mergeFinding(pkg: MatchPackage, key: string, items: readonly Item[], pr
 
   const cvss: Finding['cvss'] = { v2: null, v3: null, v4: null };
   for (const i of ranked) {
-    const sorted = [...i.record.cvss].sort((a, b) => b.version.localeCompare(a.version));
+    const sorted = [...i.record.cvss].sort((a, b) => compareText(b.version, a.version));
     for (const c of sorted) {
       const family = cvssFamily(c);
       if (cvss[family] === null) cvss[family] = scored(c, c.source ?? i.record.updater);
     }
   }
-  for (const c of [...nvdCvss].sort((a, b) => b.version.localeCompare(a.version))) {
+  for (const c of [...nvdCvss].sort((a, b) => compareText(b.version, a.version))) {
     const family = cvssFamily(c);
     if (cvss[family] === null) cvss[family] = scored(c, 'nvd');
   }

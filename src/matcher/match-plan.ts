@@ -2,6 +2,7 @@ import type { FoundDistribution } from '../ecosystems/scanner.ts';
 import { distroProfile, type DistroProfile } from './distro-profile.ts';
 import type { MatchOptions, MatchPackage, PackageId } from './match-input.ts';
 import { lookupName, packageScope } from './package-scope.ts';
+import { compareText } from './compare-text.ts';
 
 /**
  * One query against the vulnerability table: the rows with this `ecosystem`, this `distribution`
@@ -75,7 +76,7 @@ export function matchPlan(
   const keys = [...names.keys()].sort((a, b) => {
     const [ea, da] = a.split('\u0000') as [string, string];
     const [eb, db] = b.split('\u0000') as [string, string];
-    return Number(da === '') - Number(db === '') || ea.localeCompare(eb) || da.localeCompare(db);
+    return Number(da === '') - Number(db === '') || compareText(ea, eb) || compareText(da, db);
   });
   for (const key of keys) {
     const [ecosystem, dist] = key.split('\u0000') as [string, string];

@@ -3,6 +3,7 @@ import type { Finding } from '../finding.ts';
 import type { ImageReport, IndexReport, ReportPackage } from '../image-report.ts';
 import type { ReportSummary } from '../report-summary.ts';
 import { distributionText, platformText, SEVERITIES_DESC, suppressedText } from './report-text.ts';
+import { compareText } from '../compare-text.ts';
 
 const COLOUR: Readonly<Record<Severity, string>> = {
   Critical: '#8b0000',
@@ -140,7 +141,7 @@ function findingsByLayer(report: ImageReport): string {
     if (list) list.push(f);
     else groups.set(layer, [f]);
   }
-  const keys = [...groups.keys()].sort((a, b) => rank(a, order) - rank(b, order) || a.localeCompare(b));
+  const keys = [...groups.keys()].sort((a, b) => rank(a, order) - rank(b, order) || compareText(a, b));
   const out: string[] = ['<h3 class="muted">Findings by the layer that introduced the package</h3>'];
   for (const layer of keys) {
     const findings = groups.get(layer)!;
