@@ -3,9 +3,9 @@ import type { MatchPackage } from './match-input.ts';
 
 /**
  * Mail domains of vendors that publish their own Debian/Ubuntu repositories (Docker, NodeSource,
- * nginx.org, Microsoft, MongoDB, Google, Elastic, HashiCorp, Grafana, InfluxData, Percona, MySQL,
+ * NGINX, Microsoft, MongoDB, Google, Elastic, HashiCorp, Grafana, InfluxData, Percona, MySQL,
  * Datadog, New Relic, NVIDIA, GitLab, Jenkins, Treasure Data, Fluent Bit, RabbitMQ, Azul, Eclipse
- * Adoptium, Cloudflare, Tailscale, Yarn). A dpkg package whose Maintainer writes from one of them
+ * Adoptium, Cloudflare, Tailscale). A dpkg package whose Maintainer writes from one of them
  * was not built by the distribution, so the distribution's advisories do not speak of it.
  */
 export const THIRD_PARTY_DEB_DOMAINS: readonly string[] = [
@@ -13,18 +13,17 @@ export const THIRD_PARTY_DEB_DOMAINS: readonly string[] = [
   'chromium.org', 'elastic.co', 'hashicorp.com', 'grafana.com', 'influxdata.com', 'percona.com', 'oss.oracle.com',
   'mysql.com', 'datadoghq.com', 'newrelic.com', 'nvidia.com', 'gitlab.com', 'jenkins.io', 'jenkins-ci.org',
   'treasuredata.com', 'fluentbit.io', 'rabbitmq.com', 'azul.com', 'eclipse.org', 'cloudflare.com', 'tailscale.com',
-  'yarnpkg.com',
 ];
 
 /**
  * Version markers of third-party Debian/Ubuntu repositories that keep the distribution's own
- * maintainer field: apt.postgresql.org (`16.1-1.pgdg120+1`), NodeSource (`18.17.1-1nodesource1`),
- * deb.sury.org (`8.2.12-1+ubuntu22.04.1+deb.sury.org+1`).
+ * maintainer field: the PostgreSQL project's PGDG repository (`16.1-1.pgdg120+1`), NodeSource
+ * (`18.17.1-1nodesource1`), Ondřej Surý's PHP repository (`8.2.12-1+ubuntu22.04.1+deb.<his name>.org+1`).
  */
 export const THIRD_PARTY_DEB_VERSION_MARKERS: ReadonlyArray<{ pattern: RegExp; repository: string }> = [
-  { pattern: /\.pgdg\d*/, repository: 'apt.postgresql.org' },
+  { pattern: /\.pgdg\d*/, repository: 'the PostgreSQL PGDG repository' },
   { pattern: /nodesource/i, repository: 'NodeSource' },
-  { pattern: /deb\.sury\.org/i, repository: 'deb.sury.org' },
+  { pattern: /\+deb\.sury\./i, repository: 'the Surý PHP repository' },
 ];
 
 const MAX_VENDOR_SHOWN = 120;

@@ -227,7 +227,7 @@ maybe(`third-party dpkg packages (real trivy status: docker-ce from Docker's rep
   const pgdg = dpkgText('Package: postgresql-16\nStatus: install ok installed\nMaintainer: Debian PostgreSQL Maintainers <team+postgresql@tracker.debian.org>\nVersion: 16.1-1.pgdg120+1\n\nPackage: acme-agent\nStatus: install ok installed\nMaintainer: ACME Packaging <pkg@acme.example>\nVersion: 1.0-1\n', 'pg-');
   const checked = matchPackages({ distribution: debian('bookworm', '12'), packages: pgdg, records: [], options: { thirdPartyMaintainers: ['@acme.example'] } });
   t.deepEqual(checked.explanations.map((e) => [e.status, e.reason]), [
-    ['third-party', 'version 16.1-1.pgdg120+1 is a build of apt.postgresql.org, a third-party repository'],
+    ['third-party', 'version 16.1-1.pgdg120+1 is a build of the PostgreSQL PGDG repository, a third-party repository'],
     ['third-party', 'maintainer ACME Packaging <pkg@acme.example> is configured as third-party (@acme.example)'],
   ]);
 });
