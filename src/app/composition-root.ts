@@ -5,6 +5,11 @@ import type { Config, Role } from '../config/config-schema.ts';
 import { createApp } from '../http/create-app.ts';
 import { healthRoutes } from '../http/routes/health-routes.ts';
 import { webhookRoutes } from '../http/routes/webhook-routes.ts';
+import { apiRoutes } from '../http/routes/api-routes.ts';
+import { createAuth } from '../http/auth/create-auth.ts';
+import type { AuthHandle } from '../http/auth/auth-handle.ts';
+import { ImageStatusService } from '../api/image-status-service.ts';
+import { ScanRequestService } from '../api/scan-request-service.ts';
 import { allFeeds, allScanners } from '../ecosystems/index.ts';
 import { FeedRunner } from '../feeds/feed-runner.ts';
 import { FEED_UPDATE_QUEUE, FeedService } from '../feeds/feed-service.ts';
@@ -165,7 +170,26 @@ async function assemble(config: Config, options: BuildOptions, database: Databas
 
   const readiness = new Readiness(new PgSystemStore(database.knex), migrationNames());
   const routers = [healthRoutes({ readiness, metrics: config.metrics.enabled ? metrics : null })];
-  if (config.roles.includes('api')) routers.push(webhookRoutes({ intake, bodyLimitBytes: config.server.bodyLimitBytes }));
+  const authHandles: AuthHandle[] = [];
+  if (config.roles.includes('api')) {
+    routers.push(webhookRoutes({ intake, bodyLimitBytes: config.server.bodyLimitBytes }));
+    const apiAuth = createAuth(config.auth.api, { logger });
+    authHandles.push(apiAuth);
+    if (apiAuth.insecure) logger.warn({ group: 'api' }, 'auth disabled for a route group');
+    routers.push(
+      apiRoutes({
+        status: new ImageStatusService({ knex: database.knex, reports }),
+        scans: new ScanRequestService({
+          registries,
+          registryIds,
+          processor: eventProcessor,
+          defaultRegistry: config.registries.length === 1 ? new URL(config.registries[0]!.url).host : null,
+        }),
+        auth: apiAuth,
+        bodyLimitBytes: config.server.bodyLimitBytes,
+      }),
+    );
+  }
   const app = createApp({
     logger,
     metrics,
@@ -219,6 +243,7 @@ async function assemble(config: Config, options: BuildOptions, database: Databas
         await Promise.all([closed, queue.stop(timeoutMs)]);
         await registries.close();
         await feeds.close();
+        await Promise.all(authHandles.map((h) => h.close()));
         await database.close();
         logger.info('server stopped');
       })();

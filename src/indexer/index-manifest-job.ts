@@ -65,7 +65,7 @@ export class IndexManifestHandler {
         manifest: fetched.manifest,
       });
       const outcome = await indexer.index(row.id, source, job.signal);
-      await images.recordIndexed(row.id, indexer.fingerprint, outcome.releaseHint);
+      await images.recordIndexed(row.id, indexer.fingerprint, outcome.releaseHint, outcome.platform);
       if (outcome.failure) {
         await images.setStatus(row.id, 'failed', outcome.failure);
         return;

@@ -39,6 +39,8 @@ export interface IndexOutcome {
   failure: string | null;
   /** A release key from a file other than os-release that decides which feed applies (`alpine:3.19` from etc/apk/repositories). */
   releaseHint: string | null;
+  /** The platform the image config names. */
+  platform: { os: string | null; architecture: string | null; variant: string | null };
   notes: string[];
 }
 
@@ -83,7 +85,15 @@ export class ManifestIndexer {
     const scannerIds = await this.scannerIds();
     const allScannerIds = [...scannerIds.values()];
     const done = await layerStore.scannedBy(orderedIds, allScannerIds);
-    const outcome: IndexOutcome = { layers: [], packages: 0, distribution: null, failure: null, releaseHint: null, notes };
+    const outcome: IndexOutcome = {
+      layers: [],
+      packages: 0,
+      distribution: null,
+      failure: null,
+      releaseHint: null,
+      platform: { os: config.os, architecture: config.architecture, variant: config.variant },
+      notes,
+    };
 
     const scanIndex = async (index: number, open: () => Promise<Readable>) => {
       const layer = image.layers[index]!;

@@ -103,10 +103,15 @@ export class RegistryEventProcessor {
     return null;
   }
 
-  private async ingest(registryId: number, registryName: string, client: RegistryClient, repository: string, digest: Digest, tag: string | null, signal: AbortSignal): Promise<void> {
+  /**
+   * Records what `digest` is in `repository` (an image, an index and its platform images, or an
+   * artifact), points `tag` at it, and queues each image for indexing. Also used for scans asked
+   * for through the API.
+   */
+  async ingest(registryId: number, registryName: string, client: RegistryClient, repository: string, digest: Digest, tag: string | null, signal?: AbortSignal): Promise<void> {
     const { images, queue, debounceSeconds } = this.deps;
     const platforms = this.deps.platforms.get(registryName) ?? [];
-    const resolution = await client.resolve(repository, digest, { ...(platforms.length > 0 ? { platforms } : {}), signal });
+    const resolution = await client.resolve(repository, digest, { ...(platforms.length > 0 ? { platforms } : {}), ...(signal ? { signal } : {}) });
     const repositoryId = await images.repositoryId(registryId, repository);
     const isIndex = INDEX_MEDIA_TYPES.has(bareMediaType(resolution.mediaType));
     const enqueue = (image: Digest) =>

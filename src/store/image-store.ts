@@ -64,8 +64,11 @@ export interface ImageStore {
   deleteFromRepository(repositoryId: number, digest: string): Promise<boolean>;
   setIndexChildren(indexId: number, children: readonly IndexChild[]): Promise<Map<string, number>>;
   setStatus(manifestId: number, status: ManifestStatus, reason?: string | null): Promise<void>;
-  /** Records which scanner set indexed the image and its release hint (Alpine's repositories branch). */
-  recordIndexed(manifestId: number, fingerprint: string, releaseHint: string | null): Promise<void>;
+  /**
+   * Records which scanner set indexed the image, its release hint (Alpine's repositories branch),
+   * and its platform from the image config when the manifest did not say.
+   */
+  recordIndexed(manifestId: number, fingerprint: string, releaseHint: string | null, platform?: { os: string | null; architecture: string | null; variant: string | null }): Promise<void>;
   manifestByDigest(digest: string): Promise<ManifestRow | null>;
   currentTag(repositoryId: number, tag: string): Promise<string | null>;
   tagHistory(repositoryId: number, tag: string): Promise<TagHistoryEntry[]>;
@@ -209,7 +212,12 @@ export class PgImageStore implements ImageStore {
             ...(child.skipReason ? { status: 'skipped', status_reason: child.skipReason } : {}),
           })
           .onConflict('digest')
-          .merge({ last_seen_at: trx.fn.now() })
+          .merge({
+            last_seen_at: trx.fn.now(),
+            platform_os: trx.raw('coalesce(manifests.platform_os, excluded.platform_os)'),
+            platform_arch: trx.raw('coalesce(manifests.platform_arch, excluded.platform_arch)'),
+            platform_variant: trx.raw('coalesce(manifests.platform_variant, excluded.platform_variant)'),
+          })
           .returning<{ id: string }[]>('id');
         const childId = Number(row!.id);
         ids.set(child.digest, childId);
@@ -238,8 +246,20 @@ export class PgImageStore implements ImageStore {
       });
   }
 
-  async recordIndexed(manifestId: number, fingerprint: string, releaseHint: string | null): Promise<void> {
-    await this.knex('manifests').where({ id: manifestId }).update({ indexed_with: fingerprint, release_hint: releaseHint });
+  async recordIndexed(manifestId: number, fingerprint: string, releaseHint: string | null, platform?: { os: string | null; architecture: string | null; variant: string | null }): Promise<void> {
+    await this.knex('manifests')
+      .where({ id: manifestId })
+      .update({
+        indexed_with: fingerprint,
+        release_hint: releaseHint,
+        ...(platform
+          ? {
+              platform_os: this.knex.raw('coalesce(platform_os, ?)', [platform.os]),
+              platform_arch: this.knex.raw('coalesce(platform_arch, ?)', [platform.architecture]),
+              platform_variant: this.knex.raw('coalesce(platform_variant, ?)', [platform.variant]),
+            }
+          : {}),
+      });
   }
 
   async manifestByDigest(digest: string): Promise<ManifestRow | null> {

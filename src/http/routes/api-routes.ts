@@ -1,0 +1,228 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { z } from 'zod';
+import { ImageStatusService, type ImageStatus } from '../../api/image-status-service.ts';
+import { BadRequestError, NotFoundError } from '../../errors/app-error.ts';
+import { renderCycloneDx } from '../../matcher/format/cyclonedx.ts';
+import { renderHtml } from '../../matcher/format/html.ts';
+import { renderSarif } from '../../matcher/format/sarif.ts';
+import { buildIndexReport, type ImageReport } from '../../matcher/image-report.ts';
+import { parseSeverityList, type FindingFilter } from '../../matcher/report-filter.ts';
+import { isDigest } from '../../oci/digest.ts';
+import type { AuthHandle } from '../auth/auth-handle.ts';
+import { accessOf } from '../auth/access-of.ts';
+import { filterReadable } from '../auth/filter-readable.ts';
+import { OPENAPI_DOCUMENT } from '../openapi-document.ts';
+import { readJsonBody } from '../read-json-body.ts';
+
+/** Starts scans asked for through the API (`POST /api/v1/scans`). */
+export interface ScanRequester {
+  /** Resolves `registry/repo:tag|@digest` on a configured registry and queues it; the digest to poll. */
+  request(image: string): Promise<{ digest: string; repository: string }>;
+  /** The repository an image reference names (for the permission check before anything is fetched). */
+  repositoryOf(image: string): string;
+}
+
+export interface ApiRoutesDeps {
+  status: ImageStatusService;
+  scans: ScanRequester;
+  auth: AuthHandle;
+  bodyLimitBytes: number;
+  /** Longest `?wait=` a client may ask for. */
+  maxWaitSeconds?: number;
+}
+
+const scanBody = z.strictObject({ image: z.string().min(1).max(1024) });
+
+/**
+ * The native API (`/api/v1`) and the HTML report (`/images/{digest}`). Every response about an
+ * image checks that the caller may read one of the repositories it is known under, and answers
+ * 404 when not, so existence does not leak. Status documents carry an ETag; `If-None-Match` gives
+ * 304, and `?wait=SECONDS` holds the request until the document changes.
+ */
+export function apiRoutes(deps: ApiRoutesDeps): Router {
+  const router = new Router();
+  const maxWait = deps.maxWaitSeconds ?? 60;
+
+  router.get('/api/v1/openapi.json', (ctx) => {
+    ctx.set('Cache-Control', 'public, max-age=300');
+    ctx.body = OPENAPI_DOCUMENT;
+  });
+
+  const api = new Router({ prefix: '/api/v1' });
+  api.use(deps.auth.middleware);
+
+  api.get('/images/:digest', async (ctx) => {
+    const digest = parseDigestParam(ctx.params.digest);
+    const filter = findingFilter(ctx);
+    const format = typeof ctx.query.format === 'string' ? ctx.query.format : 'json';
+    if (!['json', 'sarif', 'cyclonedx', 'html'].includes(format)) throw new BadRequestError(`unknown format ${format}: json, sarif, cyclonedx or html`);
+    const wait = waitSeconds(ctx, maxWait);
+    const read = async () => visibleStatus(ctx, deps.status, digest, filter);
+    let document = await read();
+    let etag = statusEtag(document, format);
+    if (wait > 0 && ctx.get('if-none-match') === etag) {
+      const deadline = Date.now() + wait * 1000;
+      while (Date.now() < deadline && ctx.get('if-none-match') === etag && !ctx.req.destroyed) {
+        await new Promise((r) => setTimeout(r, 250));
+        document = await read();
+        etag = statusEtag(document, format);
+      }
+    }
+    ctx.set('ETag', etag);
+    ctx.set('Cache-Control', 'no-cache');
+    if (ctx.get('if-none-match') === etag) {
+      ctx.status = 304;
+      return;
+    }
+    if (format === 'json') {
+      ctx.body = document;
+      return;
+    }
+    const report = reportOf(document);
+    if (!report) throw new NotFoundError(`image ${digest} has no report yet (status ${document.status})`, { code: 'report_not_ready' });
+    if (format === 'sarif') ctx.body = renderSarif(report);
+    else if (format === 'cyclonedx') {
+      ctx.type = 'application/vnd.cyclonedx+json';
+      ctx.body = renderCycloneDx(report);
+    } else {
+      ctx.type = 'text/html';
+      ctx.body = renderHtml(report);
+    }
+  });
+
+  // Repository names hold slashes: `/repositories/team/app/tags/v1`.
+  api.get('/repositories/*rest', async (ctx) => {
+    const rest = pathParam(ctx.params.rest);
+    const at = rest.lastIndexOf('/tags/');
+    if (at <= 0) throw new NotFoundError(`no route for ${ctx.method} ${ctx.path}`, { code: 'route_not_found' });
+    const repository = rest.slice(0, at);
+    const tag = rest.slice(at + '/tags/'.length);
+    const access = accessOf(ctx);
+    await access.assertRead(repository, { reference: tag });
+    const registry = typeof ctx.query.registry === 'string' ? ctx.query.registry : null;
+    const found = await deps.status.tag(registry, repository, tag);
+    if (!found) throw new NotFoundError(`tag ${repository}:${tag} is not known`);
+    const status = await deps.status.status(found.digest, findingFilter(ctx));
+    ctx.set('Cache-Control', 'no-cache');
+    ctx.body = { registry: found.registry, repository, tag, digest: found.digest, status };
+  });
+
+  api.get('/images', async (ctx) => {
+    const access = accessOf(ctx);
+    access.assertAuthenticated();
+    const limit = Math.min(200, Math.max(1, Number(ctx.query.limit ?? 50) || 50));
+    const cursor = typeof ctx.query.cursor === 'string' ? Number.parseInt(ctx.query.cursor, 10) : undefined;
+    if (cursor !== undefined && (!Number.isSafeInteger(cursor) || cursor <= 0)) throw new BadRequestError('cursor must come from a previous page');
+    const severities = typeof ctx.query.severity === 'string' ? parseSeverityList(ctx.query.severity) : undefined;
+    const page = await deps.status.list({
+      ...(typeof ctx.query.repository === 'string' ? { repository: ctx.query.repository } : {}),
+      ...(typeof ctx.query.tag === 'string' ? { tag: ctx.query.tag } : {}),
+      ...(severities ? { severities } : {}),
+      readable: (repo) => access.mayRead(repo),
+      limit,
+      ...(cursor !== undefined ? { cursor } : {}),
+    });
+    ctx.body = { items: page.items, next: page.next === null ? null : `/api/v1/images?${nextQuery(ctx, page.next)}` };
+  });
+
+  api.post('/scans', async (ctx) => {
+    const parsed = scanBody.safeParse(await readJsonBody(ctx, deps.bodyLimitBytes));
+    if (!parsed.success) throw new BadRequestError('expected {"image": "registry/repository:tag"}', { code: 'invalid_request' });
+    const repository = deps.scans.repositoryOf(parsed.data.image);
+    await accessOf(ctx).assertRead(repository);
+    const { digest } = await deps.scans.request(parsed.data.image);
+    ctx.status = 202;
+    ctx.set('Location', `/api/v1/images/${digest}`);
+    ctx.body = { digest, status: `/api/v1/images/${digest}`, report: `/images/${digest}` };
+  });
+
+  router.use(api.routes());
+
+  // The human-readable report, for browsers.
+  const html = new Router();
+  html.use(deps.auth.middleware);
+  html.get('/images/:digest', async (ctx) => {
+    const digest = parseDigestParam(ctx.params.digest);
+    const document = await visibleStatus(ctx, deps.status, digest, findingFilter(ctx));
+    const report = reportOf(document);
+    ctx.set('Cache-Control', 'no-cache');
+    if (!report) {
+      ctx.status = 202;
+      ctx.type = 'text/html';
+      ctx.body = `<!doctype html><meta charset="utf-8"><title>Lookout</title><p>Image ${digest} is ${document.status}. Reload in a moment.</p>`;
+      return;
+    }
+    ctx.type = 'text/html';
+    ctx.body = renderHtml(report);
+  });
+  router.use(html.routes());
+  return router;
+}
+
+/** A wildcard parameter (segments or one string) as one path. */
+function pathParam(value: unknown): string {
+  return Array.isArray(value) ? value.join('/') : String(value ?? '');
+}
+
+function parseDigestParam(value: string | undefined): string {
+  if (!isDigest(value)) throw new BadRequestError('not a valid sha256/sha512 digest', { code: 'invalid_digest' });
+  return value;
+}
+
+function findingFilter(ctx: Context): FindingFilter {
+  const filter: FindingFilter = {};
+  if (typeof ctx.query.severity === 'string' && ctx.query.severity !== '') filter.severities = parseSeverityList(ctx.query.severity);
+  if (ctx.query.fixable === 'true') filter.fixable = true;
+  else if (ctx.query.fixable === 'false') filter.fixable = false;
+  else if (ctx.query.fixable !== undefined) throw new BadRequestError('fixable must be true or false');
+  return filter;
+}
+
+function waitSeconds(ctx: Context, max: number): number {
+  if (ctx.query.wait === undefined) return 0;
+  const wait = Number(ctx.query.wait);
+  if (!Number.isFinite(wait) || wait < 0) throw new BadRequestError('wait must be a number of seconds');
+  return Math.min(wait, max);
+}
+
+/** The status, if the caller may read one of the repositories it is known under; 404 otherwise. */
+async function visibleStatus(ctx: Context, service: ImageStatusService, digest: string, filter: FindingFilter): Promise<ImageStatus> {
+  const access = accessOf(ctx);
+  if (!access.all) access.assertAuthenticated();
+  const status = await service.status(digest, filter);
+  if (!status) throw new NotFoundError(`image ${digest} is not known`);
+  if (!access.all) {
+    const visible = await filterReadable(access, status.repositories.map((r) => r.repository));
+    if (visible.length === 0) throw new NotFoundError(`image ${digest} is not known`);
+    status.repositories = status.repositories.filter((r) => visible.includes(r.repository));
+  }
+  return status;
+}
+
+function reportOf(status: ImageStatus): ImageReport | ReturnType<typeof buildIndexReport> | null {
+  if (status.kind === 'image') return status.report;
+  if (status.kind !== 'index' || !status.manifests) return null;
+  const reports = status.manifests.map((m) => m.report).filter((r): r is ImageReport => r !== null);
+  if (reports.length === 0) return null;
+  return buildIndexReport({
+    digest: status.digest,
+    mediaType: status.mediaType,
+    generation: Math.max(...reports.map((r) => r.vulnerabilityDatabase.generation)),
+    generatedAt: new Date(),
+    manifests: reports,
+  });
+}
+
+function statusEtag(document: ImageStatus, format: string): string {
+  // generatedAt changes on every recomputation even when nothing else does: leave it out.
+  const strip = (s: ImageStatus): unknown => ({ ...s, report: s.report ? { ...s.report, generatedAt: undefined } : null, manifests: s.manifests?.map(strip) });
+  return ImageStatusService.etag([format, strip(document)]);
+}
+
+function nextQuery(ctx: Context, cursor: number): string {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(ctx.query)) if (typeof v === 'string' && k !== 'cursor') params.set(k, v);
+  params.set('cursor', String(cursor));
+  return params.toString();
+}
