@@ -5,6 +5,7 @@ import { ROLES } from '../config/config-schema.ts';
 import { EmbeddedDatabaseError } from '../store/embedded-postgres.ts';
 import { configCommand } from './config-command.ts';
 import { registerFeedsCommands } from './feeds-command.ts';
+import { registerScanCommand } from './scan-command.ts';
 import { migrateCommand } from './migrate-command.ts';
 import { serveCommand } from './serve-command.ts';
 import { vercmpCommand } from './vercmp-command.ts';
@@ -47,6 +48,7 @@ export function buildProgram(): Command {
     .action(vercmpCommand);
 
   registerFeedsCommands(program);
+  registerScanCommand(program);
 
   return program;
 }

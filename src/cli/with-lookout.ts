@@ -8,7 +8,8 @@ import { createLogger } from '../log/create-logger.ts';
  * output on stdout stays clean.
  */
 export async function withLookout<T>(fn: (lookout: Lookout) => Promise<T>, overrides: Record<string, unknown> = {}): Promise<T> {
-  const config = loadConfig({ overrides });
+  // A command serves no HTTP and runs no queue workers: build only what the worker role needs.
+  const config = loadConfig({ overrides: { roles: ['worker'], ...overrides } });
   const level = config.log.level === 'info' ? 'warn' : config.log.level;
   const { pino } = await import('pino');
   const logger = createLogger(level, pino.destination({ fd: 2, sync: true }));

@@ -245,6 +245,8 @@ export class PgLayerStore implements LayerStore {
 
   async saveImageView(manifestId: number, view: ImageViewRecord): Promise<void> {
     await this.knex.transaction(async (trx) => {
+      // Two indexings of one image (a job and a CLI scan) take turns instead of colliding.
+      await trx('manifests').where({ id: manifestId }).forUpdate().first('id');
       await trx('manifest_packages').where({ manifest_id: manifestId }).delete();
       const rows = new Map<string, object>();
       for (const p of view.packages) {
