@@ -6,6 +6,7 @@ import { EmbeddedDatabaseError } from '../store/embedded-postgres.ts';
 import { configCommand } from './config-command.ts';
 import { registerFeedsCommands } from './feeds-command.ts';
 import { registerScanCommand } from './scan-command.ts';
+import { registerExplainCommand } from './explain-command.ts';
 import { migrateCommand } from './migrate-command.ts';
 import { serveCommand } from './serve-command.ts';
 import { vercmpCommand } from './vercmp-command.ts';
@@ -49,6 +50,7 @@ export function buildProgram(): Command {
 
   registerFeedsCommands(program);
   registerScanCommand(program);
+  registerExplainCommand(program);
 
   return program;
 }

@@ -68,6 +68,13 @@ export class ManifestIndexer {
    * (for progress lines).
    */
   async index(manifestId: number, image: SourceImage, signal?: AbortSignal, onLayer?: (index: number, result: IndexOutcome['layers'][number]) => void): Promise<IndexOutcome> {
+    // One indexing of an image at a time, whichever process asks (a job, a CLI scan).
+    const locked = await withAdvisoryLock(this.deps.databaseUrl, `lookout-manifest:${image.digest}`, { wait: true }, () => this.indexLocked(manifestId, image, signal, onLayer));
+    if (!locked.locked) throw new Error(`could not lock ${image.digest}`);
+    return locked.value;
+  }
+
+  private async indexLocked(manifestId: number, image: SourceImage, signal?: AbortSignal, onLayer?: (index: number, result: IndexOutcome['layers'][number]) => void): Promise<IndexOutcome> {
     const { layerStore, logger } = this.deps;
     const log = logger.child({ manifest: image.digest });
     const notes: string[] = [];

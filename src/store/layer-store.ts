@@ -115,6 +115,7 @@ export class PgLayerStore implements LayerStore {
 
   async setManifestLayers(manifestId: number, layerIds: readonly number[]): Promise<void> {
     await this.knex.transaction(async (trx) => {
+      await trx('manifests').where({ id: manifestId }).forUpdate().first('id');
       await trx('manifest_layers').where({ manifest_id: manifestId }).delete();
       if (layerIds.length > 0) {
         await trx('manifest_layers').insert(layerIds.map((layerId, position) => ({ manifest_id: manifestId, position, layer_id: layerId })));

@@ -91,3 +91,15 @@ test('bad input: one clear line and exit 2', async (t) => {
   t.is(format.status, 2);
   t.regex(format.stderr, /unknown format pdf/);
 });
+
+maybe(`explain shows the versions compared for a finding and why other records did not apply${note}`, async (t) => {
+  const db = await database();
+  const result = await runCli(['explain', fixture(IMAGE), 'libssl1.1'], env(db.url));
+  t.is(result.status, 0, result.stderr);
+  t.regex(result.stdout, /^apk libssl1\.1 1\.1\.1d-r3 \(source openssl 1\.1\.1d-r3\) in sha256:/m);
+  t.regex(result.stdout, /FINDING CVE-2020-1967 .* fixed in 1\.1\.1g-r0 \[alpine\]/);
+  t.regex(result.stdout, /CVE-2020-1967 from alpine: affected \(1\.1\.1d-r3 < 1\.1\.1g-r0\)/);
+  t.regex(result.stdout, /no finding: CVE-2019-1547 from alpine: not-in-range \(1\.1\.1d-r3 > 1\.1\.1d-r1\)/);
+  const missing = await runCli(['explain', fixture(IMAGE), 'no-such-package'], env(db.url));
+  t.is(missing.status, 2);
+});
