@@ -99,7 +99,7 @@ export class ClairIndexer {
     }
     this.inFlight++;
     try {
-      const locked = await withAdvisoryLock(this.deps.databaseUrl, `lookout-clair-manifest:${manifest.hash}`, { wait: true }, () => this.indexLocked(manifest, options));
+      const locked = await withAdvisoryLock(this.deps.databaseUrl, `lookout-compat-manifest:${manifest.hash}`, { wait: true }, () => this.indexLocked(manifest, options));
       if (!locked.locked) throw new Error('manifest lock not taken');
       return locked.value;
     } finally {

@@ -29,7 +29,7 @@ export async function indexImage(deps: IndexImageDeps, manifestId: number, sourc
   try {
     await images.setStatus(manifestId, 'indexing');
     const outcome = await indexer.index(manifestId, source, options.signal);
-    await images.recordIndexed(manifestId, indexer.fingerprint, outcome.releaseHint);
+    await images.recordIndexed(manifestId, indexer.fingerprint, outcome.releaseHint, outcome.platform);
     if (outcome.failure !== null) {
       await images.setStatus(manifestId, 'failed', outcome.failure);
       return { failure: outcome.failure };
