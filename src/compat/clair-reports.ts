@@ -70,8 +70,8 @@ export function clairVulnerabilityReport(report: ImageReport, distribution: Stor
     const packageId = String(finding.packageId);
     if (!(packageId in contents.packages)) continue;
     const id = String(finding.source.recordId);
-    if (!(id in vulnerabilities)) {
-      vulnerabilities[id] = vulnerabilityOf(id, finding, packages.get(packageId), dist, contents.repository);
+    if (!(id in vulnerabilities)) vulnerabilities[id] = vulnerabilityOf(id, finding, packages.get(packageId), dist, contents.repository);
+    if (!(id in cvss)) {
       const scores = cvssOf(finding);
       if (scores.length > 0) cvss[id] = scores;
     }
