@@ -1,5 +1,6 @@
 import test from 'ava';
-import { etagMatches } from '../../src/compat/clair-indexer.ts';
+import Router from '@koa/router';
+import { etagMatches, type ClairIndexer } from '../../src/compat/clair-indexer.ts';
 import { clairIndexReport, clairVulnerabilityReport } from '../../src/compat/clair-reports.ts';
 import type { StoredDistribution } from '../../src/compat/clair-store.ts';
 import { HarborError } from '../../src/compat/harbor-error.ts';
@@ -13,7 +14,14 @@ import { COMPAT_LIMITS } from '../../src/compat/compat-limits.ts';
 import type { Finding } from '../../src/matcher/finding.ts';
 import { REPORT_SCHEMA_VERSION, summarize, type ImageReport, type ReportPackage } from '../../src/matcher/image-report.ts';
 import { REGISTRY_DEFAULTS, type RegistryConfig } from '../../src/registry/registry-config.ts';
-import { clairTypesDir, HAVE_REFERENCE, NO_REFERENCE } from './compat-harness.ts';
+import type { ClairMatcher } from '../../src/compat/clair-matcher.ts';
+import type { ClairNotifier } from '../../src/compat/clair-notifier.ts';
+import type { HarborAdapter } from '../../src/compat/harbor-adapter.ts';
+import type { AuthHandle } from '../../src/http/auth/auth-handle.ts';
+import { clairRoutes } from '../../src/http/routes/clair-routes.ts';
+import { harborRoutes } from '../../src/http/routes/harbor-routes.ts';
+import { createLogger } from '../../src/log/create-logger.ts';
+import { clairTypesDir, HAVE_REFERENCE, NO_REFERENCE, serveRouters } from './compat-harness.ts';
 import { SchemaCheck } from './schema-check.ts';
 
 const D = (c: string): `sha256:${string}` => `sha256:${c.repeat(64)}`;
@@ -214,4 +222,51 @@ test('SBOMs: each package once; OS packages without a purl get one from the dist
   const cdx = packageSbom('application/vnd.cyclonedx+json', sampleReport(), { name: 'library/app', toolName: 'lookout', toolVersion: '0' });
   t.is((cdx.components as unknown[]).length, 4);
   t.regex(String(cdx.serialNumber), /^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+});
+
+test('the Clair and Harbor routes take only service credentials: a caller who may read some repositories gets 403 in each API’s error shape', async (t) => {
+  const limited: AuthHandle = {
+    mode: 'registry-token',
+    insecure: false,
+    close: async () => undefined,
+    middleware: async (ctx, next) => {
+      ctx.state.access = { mode: 'registry-token', subject: 'someone', all: false, anonymous: false, lazy: false, canRead: () => true, mayRead: async () => true, assertRead: async () => undefined, assertAuthenticated: () => undefined };
+      await next();
+    },
+  };
+  const logger = createLogger('silent');
+  const served = await serveRouters([
+    clairRoutes({ indexer: {} as ClairIndexer, matcher: {} as ClairMatcher, notifier: {} as ClairNotifier, auth: limited, logger }),
+    harborRoutes({ adapter: {} as HarborAdapter, auth: limited, logger }),
+  ]);
+  t.teardown(() => served.close());
+  const clair = await fetch(`${served.url}/indexer/api/v1/index_state`);
+  t.is(clair.status, 403);
+  t.like(await clair.json(), { code: 'forbidden' });
+  const harbor = await fetch(`${served.url}/harbor/api/v1/metadata`);
+  t.is(harbor.status, 403);
+  t.is(harbor.headers.get('content-type'), 'application/vnd.scanner.adapter.error+json; version=1.0');
+  t.regex(((await harbor.json()) as { error: { message: string } }).error.message, /service credentials/);
+});
+
+test('the Clair routes’ middleware stays on Clair’s paths when the routers are nested in one app', async (t) => {
+  const refuseAll: AuthHandle = {
+    mode: 'psk',
+    insecure: false,
+    close: async () => undefined,
+    middleware: async () => {
+      throw new Error('the Clair auth ran outside the Clair API');
+    },
+  };
+  const other = new Router();
+  other.get('/other/ping', (ctx) => {
+    ctx.body = { ok: true };
+  });
+  const logger = createLogger('silent');
+  const served = await serveRouters([clairRoutes({ indexer: {} as ClairIndexer, matcher: {} as ClairMatcher, notifier: {} as ClairNotifier, auth: refuseAll, logger }), other]);
+  t.teardown(() => served.close());
+  const res = await fetch(`${served.url}/other/ping`);
+  t.is(res.status, 200);
+  t.deepEqual(await res.json(), { ok: true });
+  t.is((await fetch(`${served.url}/indexer/api/v1/index_state`)).status, 500, 'and it does run on them');
 });

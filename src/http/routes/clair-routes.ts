@@ -1,6 +1,6 @@
 import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
-import { BadRequestError, NotFoundError } from '../../errors/app-error.ts';
+import { BadRequestError, ForbiddenError, NotFoundError } from '../../errors/app-error.ts';
 import { etagMatches, type ClairIndexer } from '../../compat/clair-indexer.ts';
 import type { ClairMatcher } from '../../compat/clair-matcher.ts';
 import type { ClairNotifier } from '../../compat/clair-notifier.ts';
@@ -9,6 +9,7 @@ import { COMPAT_LIMITS, type CompatLimits } from '../../compat/compat-limits.ts'
 import { isClairDigest, parseClairManifest } from '../../compat/parse-clair-manifest.ts';
 import type { Logger } from '../../log/create-logger.ts';
 import type { AuthHandle } from '../auth/auth-handle.ts';
+import { accessOf } from '../auth/access-of.ts';
 import { toAppError } from '../middleware/error-handler.ts';
 import { readJsonBody } from '../read-json-body.ts';
 
@@ -42,15 +43,20 @@ const CODES: Record<number, string> = {
  * `GET|DELETE /indexer/api/v1/index_report/{digest}`, bulk `DELETE /indexer/api/v1/index_report`,
  * `GET /indexer/api/v1/index_state` (ETag, 304), `GET /matcher/api/v1/vulnerability_report/{digest}`
  * (200; 202 with no body before any vulnerability data exists; 404 when not indexed) and
- * `GET|DELETE /notifier/api/v1/notification/{id}` (`page_size`, `next`). Errors, authentication
+ * `GET|DELETE /notifier/api/v1/notification/{id}` (`page_size`, `next`). Only service credentials
+ * (an auth mode granting every repository) are accepted; others get 403. Errors, authentication
  * failures included, are Clair's `{code, message}` with Clair's codes (`bad-request`, `not-found`, …).
  */
 export function clairRoutes(deps: ClairRoutesDeps): Router {
   const limits = { ...COMPAT_LIMITS, ...deps.limits };
   const { indexer, matcher, notifier } = deps;
   const router = new Router();
-  router.use(clairErrors(deps.logger));
-  router.use(deps.auth.middleware);
+  // Scoped to Clair's paths: a router without a prefix would otherwise run these on every route
+  // of the app once the routers are nested in one.
+  const paths = ['/indexer', '/matcher', '/notifier'];
+  router.use(paths, clairErrors(deps.logger));
+  router.use(paths, deps.auth.middleware);
+  router.use(paths, serviceOnly('Clair'));
 
   router.post('/indexer/api/v1/index_report', async (ctx) => {
     const manifest = parseClairManifest(await readJsonBody(ctx, limits.bodyBytes), limits);
@@ -181,4 +187,15 @@ function pageSizeParam(value: unknown, limits: Pick<CompatLimits, 'defaultPageSi
 
 function single(value: unknown): string | undefined {
   return Array.isArray(value) ? (value[0] as string | undefined) : (value as string | undefined);
+}
+
+/**
+ * The API serves every image by digest, so only callers whose credentials grant everything (a
+ * pre-shared key, an API key, or auth `none`) may use it; a registry user's token is refused (403).
+ */
+function serviceOnly(api: string): Middleware {
+  return async (ctx, next) => {
+    if (!accessOf(ctx).all) throw new ForbiddenError(`the ${api} API needs service credentials (psk or api-key)`);
+    await next();
+  };
 }

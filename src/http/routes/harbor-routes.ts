@@ -1,12 +1,14 @@
 import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import type { HarborAdapter, HarborReportType } from '../../compat/harbor-adapter.ts';
+import { ForbiddenError } from '../../errors/app-error.ts';
 import { HarborError } from '../../compat/harbor-error.ts';
 import { HARBOR_MEDIA_TYPES, SBOM_MEDIA_TYPES, type SbomMediaType } from '../../compat/harbor-types.ts';
 import { COMPAT_LIMITS, type CompatLimits } from '../../compat/compat-limits.ts';
 import { normalizeMediaType, parseHarborScanRequest } from '../../compat/parse-harbor-scan-request.ts';
 import type { Logger } from '../../log/create-logger.ts';
 import type { AuthHandle } from '../auth/auth-handle.ts';
+import { accessOf } from '../auth/access-of.ts';
 import { toAppError } from '../middleware/error-handler.ts';
 import { readJsonBody } from '../read-json-body.ts';
 
@@ -27,7 +29,8 @@ const RAW_REPORT = 'application/vnd.scanner.adapter.vuln.report.raw';
  * Harbor's pluggable scanner API (spec v1.2) under `<prefix>/api/v1`: `GET /metadata`,
  * `POST /scan` (202 `{id}`), `GET /scan/{id}/report` (302 with `Refresh-After` until ready, 200
  * with the report in the media type asked for — vulnerability report 1.1, harbor+json 1.0, or the
- * SBOM report with `sbom_media_type` — 404 for an unknown id, 500 when the scan failed). Every
+ * SBOM report with `sbom_media_type` — 404 for an unknown id, 500 when the scan failed). Only
+ * service credentials (an auth mode granting every repository) are accepted; others get 403. Every
  * error, authentication failures included, is `{"error":{"message"}}` in
  * `application/vnd.scanner.adapter.error+json; version=1.0`.
  */
@@ -37,6 +40,7 @@ export function harborRoutes(deps: HarborRoutesDeps): Router {
   const router = new Router({ prefix: `${prefix}/api/v1` });
   router.use(harborErrors(deps.logger));
   router.use(deps.auth.middleware);
+  router.use(serviceOnly('Harbor adapter'));
 
   router.get('/metadata', async (ctx) => {
     const version = /version\s*=\s*1\.1/.test(ctx.get('accept')) ? '1.1' : '1.0';
@@ -112,5 +116,16 @@ function harborErrors(logger: Logger): Middleware {
       for (const [name, value] of Object.entries(e.headers)) ctx.set(name, value);
       sendJson(ctx, HARBOR_MEDIA_TYPES.error, { error: { message: e.expose ? e.message : `internal error (request ${String(ctx.state.requestId ?? 'unknown')})` } });
     }
+  };
+}
+
+/**
+ * The API serves every image by digest, so only callers whose credentials grant everything (a
+ * pre-shared key, an API key, or auth `none`) may use it; a registry user's token is refused (403).
+ */
+function serviceOnly(api: string): Middleware {
+  return async (ctx, next) => {
+    if (!accessOf(ctx).all) throw new ForbiddenError(`the ${api} API needs service credentials (psk or api-key)`);
+    await next();
   };
 }
