@@ -3,7 +3,9 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { HarborAdapter } from '../../src/compat/harbor-adapter.ts';
 import { PgHarborScanStore } from '../../src/compat/harbor-scan-store.ts';
+import { parseHarborScanRequest } from '../../src/compat/parse-harbor-scan-request.ts';
 import { createAuth } from '../../src/http/auth/create-auth.ts';
 import { harborRoutes } from '../../src/http/routes/harbor-routes.ts';
 import { createLogger } from '../../src/log/create-logger.ts';
@@ -274,4 +276,29 @@ maybe(`bad scan requests: bad JSON or a wrong JSON type 400, a missing or invali
   assertError(t, await call(t, 'POST', '/scan', { body: { ...good, enabled_capabilities: [{ type: 'malware' }] } }), 501);
   assertError(t, await call(t, 'POST', '/scan', { body: { ...good, enabled_capabilities: [{ type: 'vulnerability', produces_mime_types: ['application/vnd.scanner.adapter.vuln.report.raw'] }] } }), 501);
   t.is(await t.context.db.knex('harbor_scans').where({ digest: 'sha256:xyz' }).first(), undefined);
+});
+
+maybe(`stopping: a scan still waiting is marked lost at once (Harbor re-submits it), and nothing is accepted after${note}`, async (t) => {
+  const { services, db } = t.context;
+  const adapter = new HarborAdapter({
+    store: new PgHarborScanStore(db.knex),
+    images: services.images,
+    indexer: services.indexer,
+    reports: services.reports,
+    registries: services.registries,
+    registryConfigs: [registryConfig('harbor', t.context.registry.url)],
+    feeds: { latestRuns: async () => [] },
+    scanner: { name: 'Lookout', vendor: 'Lookout', version: '0.1.0' },
+    databaseUrl: db.url,
+    logger: createLogger('silent'),
+    limits: { scanConcurrency: 1 },
+  });
+  const request = parseHarborScanRequest(scanRequest(t, 'library/other', t.context.images.other.digest, basic(ROBOT)));
+  const first = await adapter.accept(request);
+  const second = await adapter.accept(request);
+  await adapter.close(10_000);
+  const store = new PgHarborScanStore(db.knex);
+  t.is((await store.get(second))?.status, 'lost');
+  t.is((await store.get(first))?.status, 'done', 'the running scan was let finish');
+  await t.throwsAsync(adapter.accept(request), { message: /shutting down/ });
 });
