@@ -17,6 +17,13 @@ import { PgVulnerabilityStore, type VulnerabilityStore } from '../store/vulnerab
 import { INDEX_MANIFEST_QUEUE, IndexManifestHandler, type IndexManifestJob } from '../indexer/index-manifest-job.ts';
 import { ManifestIndexer } from '../indexer/manifest-indexer.ts';
 import { ReportService } from '../matcher/report-service.ts';
+import { ChangeNotifier } from '../notifier/change-notifier.ts';
+import { EmailSender } from '../notifier/email-sender.ts';
+import { NotificationDeliverer } from '../notifier/notification-deliverer.ts';
+import { WebhookSender } from '../notifier/webhook-sender.ts';
+import { PgNotificationStore } from '../store/notification-store.ts';
+import { PgSubscriptionStore } from '../store/subscription-store.ts';
+import { configSubscriptions, toNotifierConfig } from './notifier-config.ts';
 import { IntakeService, REGISTRY_EVENT_QUEUE, type RegistryEventJob } from '../intake/intake-service.ts';
 import { IntakeDispatcher } from '../intake/intake-dispatcher.ts';
 import { RegistryEventProcessor } from '../intake/registry-event-processor.ts';
@@ -142,6 +149,18 @@ async function assemble(config: Config, options: BuildOptions, database: Databas
     logger,
   });
   const reports = new ReportService({ knex: database.knex });
+  const subscriptions = new PgSubscriptionStore(database.knex);
+  await subscriptions.syncConfig(configSubscriptions(config));
+  const changeNotifier = new ChangeNotifier({ publicBaseUrl: config.notifier.publicBaseUrl, currentImageDays: config.notifier.currentImageDays, logger });
+  const notifierConfig = toNotifierConfig(config);
+  const notifications = new PgNotificationStore(database.knex);
+  const webhookSender = new WebhookSender({ ...notifierConfig.webhook });
+  const emailSender = notifierConfig.smtp ? new EmailSender(notifierConfig.smtp) : null;
+  const deliverer: NotificationDeliverer | null = config.roles.includes('notifier')
+    ? new NotificationDeliverer({ store: notifications, config: notifierConfig, webhook: webhookSender, email: emailSender, logger, observer: metrics.deliveries })
+    : null;
+  const stopDelivering = new AbortController();
+  let delivering: Promise<void> | null = null;
   const indexHandler = new IndexManifestHandler({
     registries,
     images,
@@ -149,8 +168,9 @@ async function assemble(config: Config, options: BuildOptions, database: Databas
     logger,
     retryLimit: config.jobs.retryLimit,
     afterIndex: async (manifestId) => {
-      await reports.refresh(manifestId);
+      const { report } = await reports.refresh(manifestId);
       await images.setStatus(manifestId, 'done');
+      if ((await changeNotifier.onFirstReport(database.knex, manifestId, report)) > 0) deliverer?.wake();
     },
   });
   queue.define<RegistryEventJob>({ queue: REGISTRY_EVENT_QUEUE, handle: (job) => eventProcessor.handle(job) });
@@ -160,9 +180,17 @@ async function assemble(config: Config, options: BuildOptions, database: Databas
   const feeds = new FeedService({
     config,
     definitions: allFeeds(),
-    runner: new FeedRunner({ store: vulnerabilities, databaseUrl: database.url, logger }),
+    runner: new FeedRunner({
+      store: vulnerabilities,
+      databaseUrl: database.url,
+      logger,
+      onApplied: (trx, run) => changeNotifier.onRunApplied(trx, run),
+    }),
     store: vulnerabilities,
     logger,
+  });
+  feeds.whenChanged(async (outcome) => {
+    if (outcome.counts.notifications > 0) deliverer?.wake();
   });
   feeds.defineSchedule(queue);
   /** Which role works each queue. */
@@ -219,6 +247,7 @@ async function assemble(config: Config, options: BuildOptions, database: Databas
       await queue.start({ work: (name) => config.roles.includes(queueRoles[name] ?? 'worker') });
       if (runsWorkers) dispatcher.start();
       if (config.roles.includes('updater')) await feeds.startSchedule(queue);
+      if (deliverer) delivering = deliverer.run(stopDelivering.signal);
       server = createServer({ requestTimeout: config.server.requestTimeoutSeconds * 1000 }, app.callback());
       server.keepAliveTimeout = 5_000;
       const listening = server;
@@ -240,10 +269,14 @@ async function assemble(config: Config, options: BuildOptions, database: Databas
         logger.info({ timeoutMs }, 'server stopping');
         const closed = server ? closeServer(server, timeoutMs) : Promise.resolve();
         await dispatcher.stop();
+        stopDelivering.abort();
+        await delivering;
         await Promise.all([closed, queue.stop(timeoutMs)]);
         await registries.close();
         await feeds.close();
         await Promise.all(authHandles.map((h) => h.close()));
+        await webhookSender.close();
+        emailSender?.close();
         await database.close();
         logger.info('server stopped');
       })();

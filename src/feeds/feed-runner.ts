@@ -4,7 +4,7 @@ import path from 'node:path';
 import { UNCHANGED, type FeedHttp, type Updater } from '../ecosystems/updater.ts';
 import type { Logger } from '../log/create-logger.ts';
 import { withAdvisoryLock } from '../store/advisory-lock.ts';
-import type { RunCounts, VulnerabilityStore } from '../store/vulnerability-store.ts';
+import type { AppliedHook, RunCounts, VulnerabilityStore } from '../store/vulnerability-store.ts';
 
 export type RunOutcome =
   | { updater: string; runId: number; state: 'changed'; counts: RunCounts; fingerprint: string; seconds: number }
@@ -19,6 +19,8 @@ export interface FeedRunnerDeps {
   logger: Logger;
   /** Where spool directories are made (default: the OS temp dir). */
   spoolRoot?: string;
+  /** Runs inside each changing run's transaction (the notifier's reverse match). */
+  onApplied?: AppliedHook;
 }
 
 export interface FeedSource {
@@ -76,7 +78,10 @@ export class FeedRunner {
         log.info({ runId, seconds: seconds() }, 'feed run unchanged');
         return { updater: updater.name, runId, state: 'unchanged', seconds: seconds() };
       }
-      const counts = await store.applyRun(runId, updater.name, updater.parse(fetched), { delta: fetched.delta === true });
+      const counts = await store.applyRun(runId, updater.name, updater.parse(fetched), {
+        delta: fetched.delta === true,
+        ...(this.deps.onApplied ? { onApplied: this.deps.onApplied } : {}),
+      });
       await store.finishRun(runId, { state: 'changed', fingerprint: fetched.fingerprint, validators: fetched.validators, counts });
       log.info({ runId, ...counts, seconds: seconds() }, 'feed run changed');
       return { updater: updater.name, runId, state: 'changed', counts, fingerprint: fetched.fingerprint, seconds: seconds() };

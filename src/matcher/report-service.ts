@@ -61,17 +61,19 @@ export class ReportService {
   async refresh(manifestId: number): Promise<CachedReport> {
     const generation = await this.generation();
     const facts = await this.facts(manifestId);
-    const { report } = await this.compute(facts, { generation });
+    const { report, releaseKeys } = await this.compute(facts, { generation });
     const etag = `"${createHash('sha256').update(JSON.stringify([report.findings, report.summary, report.packages.length, generation])).digest('hex').slice(0, 32)}"`;
     await this.knex('reports')
       .insert({ manifest_id: manifestId, generation, etag, report: JSON.stringify(report), created_at: this.knex.fn.now() })
       .onConflict('manifest_id')
       .merge();
+    // Recorded for the reverse match: which release keys this image's OS packages follow.
+    await this.knex('manifests').where({ id: manifestId }).update({ release_keys: releaseKeys });
     return { report, etag, generation };
   }
 
   /** Matches an image (not cached): the report, and the match with per-package explanations. */
-  async compute(facts: ImageFacts, options: { generation?: number; explain?: boolean; match?: MatchOptions } = {}): Promise<{ report: ImageReport; match: MatchResult }> {
+  async compute(facts: ImageFacts, options: { generation?: number; explain?: boolean; match?: MatchOptions } = {}): Promise<{ report: ImageReport; match: MatchResult; releaseKeys: string[] }> {
     const matchOptions = { ...this.options, ...options.match };
     const plan = matchPlan(facts.distribution, facts.releaseHint, facts.packages, matchOptions);
     const records = await this.candidates(plan.lookups);
@@ -94,7 +96,7 @@ export class ReportService {
       notes: [...facts.notes, ...plan.notes],
       explain: options.explain === true,
     });
-    return { report, match };
+    return { report, match, releaseKeys: [...(plan.distribution?.keys ?? [])] };
   }
 
   /** Everything known about an indexed image: packages with their layers, distribution, notes. */

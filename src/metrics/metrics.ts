@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { JobObserver } from '../jobs/pg-boss-job-queue.ts';
 import type { QueueCounts } from '../jobs/job-queue.ts';
+import type { DeliveryObserver } from '../notifier/delivery-observer.ts';
 
 /** The process's Prometheus registry and the instruments the parts record into. */
 export interface Metrics extends JobObserver {
@@ -13,6 +14,8 @@ export interface Metrics extends JobObserver {
   watchQueues(read: () => Promise<QueueCounts[]>): void;
   render(): Promise<string>;
   readonly contentType: string;
+  /** Notification delivery: queued, delivered (with latency), failed, dead, deferred. */
+  readonly deliveries: DeliveryObserver;
 }
 
 /** Creates a registry of its own (no global state), with Node process metrics when asked. */
@@ -50,6 +53,19 @@ export function createMetrics(options: { processMetrics: boolean }): Metrics {
     name: 'lookout_webhook_events_total',
     help: 'Registry webhook events by source and outcome (accepted, duplicate, ignored, unauthorized).',
     labelNames: ['source', 'outcome'] as const,
+    registers: [registry],
+  });
+  const notifications = new Counter({
+    name: 'lookout_notifications_total',
+    help: 'Notification deliveries by channel and outcome (queued, delivered, failed, dead, deferred).',
+    labelNames: ['channel', 'outcome'] as const,
+    registers: [registry],
+  });
+  const deliveryLatency = new Histogram({
+    name: 'lookout_notification_delivery_latency_seconds',
+    help: 'From the oldest outbox row of a delivery to its successful send.',
+    labelNames: ['channel'] as const,
+    buckets: [0.5, 1, 5, 15, 30, 60, 120, 300, 900, 3600],
     registers: [registry],
   });
   let readQueues: (() => Promise<QueueCounts[]>) | null = null;
@@ -91,5 +107,15 @@ export function createMetrics(options: { processMetrics: boolean }): Metrics {
       readQueues = read;
     },
     render: () => registry.metrics(),
+    deliveries: {
+      queued: (channel, deliveries) => notifications.inc({ channel, outcome: 'queued' }, deliveries),
+      delivered: (channel, info) => {
+        notifications.inc({ channel, outcome: 'delivered' });
+        deliveryLatency.observe({ channel }, info.latencySeconds);
+      },
+      failed: (channel) => notifications.inc({ channel, outcome: 'failed' }),
+      dead: (channel) => notifications.inc({ channel, outcome: 'dead' }),
+      deferred: (channel) => notifications.inc({ channel, outcome: 'deferred' }),
+    },
   };
 }
