@@ -9,6 +9,10 @@ import { apiRoutes } from '../http/routes/api-routes.ts';
 import { createAuth } from '../http/auth/create-auth.ts';
 import type { AuthHandle } from '../http/auth/auth-handle.ts';
 import { ImageStatusService } from '../api/image-status-service.ts';
+import { createCompat, type Compat } from '../compat/create-compat.ts';
+import { clairRoutes } from '../http/routes/clair-routes.ts';
+import { harborRoutes } from '../http/routes/harbor-routes.ts';
+import { LOOKOUT_VERSION } from './version.ts';
 import { ScanRequestService } from '../api/scan-request-service.ts';
 import { allFeeds, allScanners } from '../ecosystems/index.ts';
 import { FeedRunner } from '../feeds/feed-runner.ts';
@@ -57,6 +61,8 @@ export interface Lookout {
   readonly feeds: FeedService;
   readonly reports: ReportService;
   readonly vulnerabilities: VulnerabilityStore;
+  /** Writes what the config defines into the database (registries, subscriptions); `start` does it first. */
+  syncConfig(): Promise<void>;
   /** Starts the job queue (workers when the role says so) and the HTTP server; resolves to its address. */
   start(): Promise<AddressInfo>;
   /**
@@ -108,7 +114,9 @@ async function assemble(config: Config, options: BuildOptions, database: Databas
   metrics.watchQueues(() => queue.counts());
 
   // Registries: rows for the configured ones, a client each (the allow-list of what is fetched).
-  const registryIds = await new PgRegistryStore(database.knex).sync(config.registries);
+  // Filled by start() (the database may not be reachable yet while the process is being built:
+  // /healthz answers and /readyz says why until it is).
+  const registryIds = new Map<string, number>();
   const registries = new RegistrySet(toRegistryConfigs(config), { logger });
   const images = new PgImageStore(database.knex);
   const layers = new PgLayerStore(database.knex);
@@ -142,7 +150,7 @@ async function assemble(config: Config, options: BuildOptions, database: Databas
     events: webhookEvents,
     images,
     registries,
-    registryNames: new Map([...registryIds].map(([name, id]) => [id, name])),
+    registryIds,
     platforms: new Map(config.registries.map((r) => [r.name, r.platforms])),
     queue,
     debounceSeconds: config.intake.debounceSeconds,
@@ -150,7 +158,7 @@ async function assemble(config: Config, options: BuildOptions, database: Databas
   });
   const reports = new ReportService({ knex: database.knex });
   const subscriptions = new PgSubscriptionStore(database.knex);
-  await subscriptions.syncConfig(configSubscriptions(config));
+
   const changeNotifier = new ChangeNotifier({ publicBaseUrl: config.notifier.publicBaseUrl, currentImageDays: config.notifier.currentImageDays, logger });
   const notifierConfig = toNotifierConfig(config);
   const notifications = new PgNotificationStore(database.knex);
@@ -199,11 +207,37 @@ async function assemble(config: Config, options: BuildOptions, database: Databas
   const readiness = new Readiness(new PgSystemStore(database.knex), migrationNames());
   const routers = [healthRoutes({ readiness, metrics: config.metrics.enabled ? metrics : null })];
   const authHandles: AuthHandle[] = [];
+  let compat: Compat | null = null;
   if (config.roles.includes('api')) {
     routers.push(webhookRoutes({ intake, bodyLimitBytes: config.server.bodyLimitBytes }));
     const apiAuth = createAuth(config.auth.api, { logger });
     authHandles.push(apiAuth);
     if (apiAuth.insecure) logger.warn({ group: 'api' }, 'auth disabled for a route group');
+    const clairAuth = createAuth(config.auth.clair, { logger });
+    const harborAuth = createAuth(config.auth.harbor, { logger });
+    authHandles.push(clairAuth, harborAuth);
+    if (clairAuth.insecure) logger.warn({ group: 'clair' }, 'auth disabled for a route group');
+    if (harborAuth.insecure) logger.warn({ group: 'harbor' }, 'auth disabled for a route group');
+    compat = createCompat({
+      knex: database.knex,
+      databaseUrl: database.url,
+      images,
+      indexer,
+      reports,
+      registries,
+      registryConfigs: toRegistryConfigs(config),
+      notifications,
+      vulnerabilities,
+      logger,
+      scanner: { name: 'Lookout', vendor: 'Lookout', version: LOOKOUT_VERSION },
+      allowedLayerOrigins: config.compat.clair.allowedLayerOrigins,
+      harbor: { authorizationType: config.compat.harbor.registryAuthorizationType, refreshAfterSeconds: config.compat.harbor.refreshAfterSeconds, retentionDays: config.compat.harbor.retentionDays },
+      limits: { bodyBytes: config.server.bodyLimitBytes },
+    });
+    routers.push(
+      clairRoutes({ ...compat.clair, auth: clairAuth, logger }),
+      harborRoutes({ adapter: compat.harbor, auth: harborAuth, logger, prefix: config.compat.harbor.prefix }),
+    );
     routers.push(
       apiRoutes({
         status: new ImageStatusService({ knex: database.knex, reports }),
@@ -226,6 +260,10 @@ async function assemble(config: Config, options: BuildOptions, database: Databas
     routers,
   });
 
+  const syncConfig = async () => {
+    for (const [name, id] of await new PgRegistryStore(database.knex).sync(config.registries)) registryIds.set(name, id);
+    await subscriptions.syncConfig(configSubscriptions(config));
+  };
   let server: Server | null = null;
   let stopping: Promise<void> | null = null;
 
@@ -243,7 +281,9 @@ async function assemble(config: Config, options: BuildOptions, database: Databas
     feeds,
     vulnerabilities,
     reports,
+    syncConfig,
     async start() {
+      await syncConfig();
       await queue.start({ work: (name) => config.roles.includes(queueRoles[name] ?? 'worker') });
       if (runsWorkers) dispatcher.start();
       if (config.roles.includes('updater')) await feeds.startSchedule(queue);
@@ -271,6 +311,7 @@ async function assemble(config: Config, options: BuildOptions, database: Databas
         await dispatcher.stop();
         stopDelivering.abort();
         await delivering;
+        await compat?.close(timeoutMs);
         await Promise.all([closed, queue.stop(timeoutMs)]);
         await registries.close();
         await feeds.close();

@@ -15,6 +15,7 @@ export async function withLookout<T>(fn: (lookout: Lookout) => Promise<T>, overr
   const logger = createLogger(level, pino.destination({ fd: 2, sync: true }));
   const lookout = await buildLookout(config, { logger, migrate: config.database.migrateOnStart });
   try {
+    await lookout.syncConfig();
     return await fn(lookout);
   } finally {
     await lookout.stop();

@@ -248,6 +248,23 @@ const notifierSchema = z.strictObject({
     .nullable(),
 });
 
+const compatSchema = z.strictObject({
+  clair: z.strictObject({
+    /** Origins besides the configured registries that Clair layer URIs may point at (Quay's pre-signed storage URLs). */
+    allowedLayerOrigins: z.array(z.url({ protocol: /^https?$/ })),
+  }),
+  harbor: z.strictObject({
+    /** Where the adapter API is mounted (`<prefix>/api/v1/…`). */
+    prefix: z.string().regex(/^\/[a-z0-9/_-]*$/, 'must start with / and hold only a-z 0-9 / _ -'),
+    /** How Harbor fills `registry.authorization`: a robot account (Basic) or a token (Bearer). */
+    registryAuthorizationType: z.enum(['Basic', 'Bearer']),
+    /** `Refresh-After` told to Harbor while a scan runs. */
+    refreshAfterSeconds: z.number().int().min(1).max(127),
+    /** Finished scans are answered for this long. */
+    retentionDays: z.number().int().min(1),
+  }),
+});
+
 /** The whole configuration, as validated once at start. */
 export const configSchema = z
   .strictObject({
@@ -266,6 +283,7 @@ export const configSchema = z
     auth: authSchema,
     notifier: notifierSchema,
     subscriptions: z.array(subscriptionSchema),
+    compat: compatSchema,
   })
   .superRefine((config, ctx) => {
     const seen = new Set<string>();

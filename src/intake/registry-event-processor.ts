@@ -14,8 +14,8 @@ export interface RegistryEventProcessorDeps {
   events: WebhookEventStore;
   images: ImageStore;
   registries: RegistrySet;
-  /** Registry row id → configured name. */
-  registryNames: ReadonlyMap<number, string>;
+  /** Configured name → registry row id. */
+  registryIds: ReadonlyMap<string, number>;
   /** Configured name → platforms to scan (empty: every linux platform). */
   platforms: ReadonlyMap<string, readonly string[]>;
   queue: JobQueue;
@@ -43,7 +43,7 @@ export class RegistryEventProcessor {
     const { events } = this.deps;
     const event = await events.get(job.data.eventRowId);
     if (!event) return;
-    const registryName = this.deps.registryNames.get(event.registryId);
+    const registryName = [...this.deps.registryIds].find(([, id]) => id === event.registryId)?.[0];
     const client = registryName ? this.deps.registries.byConfigName(registryName) : undefined;
     if (!registryName || !client || event.repository === null) {
       await events.finish(event.id, 'ignored', 'the registry is no longer configured');

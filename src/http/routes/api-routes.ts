@@ -140,9 +140,9 @@ export function apiRoutes(deps: ApiRoutesDeps): Router {
   router.use(api.routes());
 
   // The human-readable report, for browsers.
+  // Auth on the route itself: router-level `use` on an unprefixed router would run on every route.
   const html = new Router();
-  html.use(deps.auth.middleware);
-  html.get('/images/:digest', async (ctx) => {
+  html.get('/images/:digest', deps.auth.middleware, async (ctx) => {
     const digest = parseDigestParam(ctx.params.digest);
     const document = await visibleStatus(ctx, deps.status, digest, findingFilter(ctx));
     const report = reportOf(document);
