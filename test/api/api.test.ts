@@ -12,6 +12,7 @@ import { fixture, HAVE_FIXTURES } from '../helpers/fixtures.ts';
 import { OciLayoutBuilder, type BuiltManifest } from '../helpers/oci-image-builder.ts';
 import { HAVE_REGISTRY, pushImage, startRegistry, type RunningRegistry } from '../helpers/registry-harness.ts';
 import { testConfig } from '../helpers/test-config.ts';
+import { CHROMIUM, launchChromium, NO_CHROMIUM } from '../helpers/chromium.ts';
 
 interface Context {
   db: TestDatabase;
@@ -177,6 +178,63 @@ maybe(`filters, output formats, the HTML report and bad input${note}`, async (t)
   t.is((await get(t, `/api/v1/images/${image.digest}?format=pdf`)).status, 400);
   const openapi = await get(t, '/api/v1/openapi.json');
   t.is(openapi.json.openapi, '3.1.0');
+});
+
+const maybeBrowser = ready && CHROMIUM ? test.serial : test.serial.skip;
+const browserNote = !ready ? note : CHROMIUM ? '' : NO_CHROMIUM;
+
+maybeBrowser(`the HTML report renders in headless Chromium: the severity chart is drawn to scale, the findings table has a row per finding, nothing is fetched but the page${browserNote}`, async (t) => {
+  const { base, image } = t.context;
+  const json = await untilDone(t, image.digest);
+  const report = json.json.report as { summary: { bySeverity: Record<string, number> }; findings: { packageId: number; vulnerability: string; package: { name: string }; severity: string }[]; packages: { id: number; introducedIn: string }[] };
+  t.true(report.findings.length > 0, 'the image has findings to show');
+
+  const browser = await launchChromium();
+  try {
+    const page = await browser.context.newPage();
+    const requests: string[] = [];
+    page.on('request', (r) => requests.push(r.url()));
+    const consoleErrors: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
+    const response = await page.goto(`${base}/images/${image.digest}`, { waitUntil: 'load' });
+    t.is(response?.status(), 200);
+    t.regex((await response?.headerValue('content-type')) ?? '', /^text\/html/);
+    t.deepEqual(requests, [`${base}/images/${image.digest}`], 'self-contained: no request but the page itself');
+    t.deepEqual(consoleErrors, [], 'no CSP or rendering errors');
+
+    const chart = page.locator('svg.chart');
+    t.true(await chart.isVisible(), 'the severity chart is visible');
+    const box = await chart.boundingBox();
+    t.true(box !== null && box.width > 100 && box.height > 50, `the chart has a size (${JSON.stringify(box)})`);
+    // One bar per severity, its drawn width proportional to the count the JSON report gives.
+    const bars = await chart.locator('rect').evaluateAll((rects) =>
+      rects.map((r) => ({ label: r.querySelector('title')?.textContent ?? '', width: (r as SVGGraphicsElement).getBoundingClientRect().width })),
+    );
+    const counts = report.summary.bySeverity;
+    const max = Math.max(...Object.values(counts));
+    t.is(bars.length, Object.keys(counts).length);
+    for (const bar of bars) {
+      const [severity, shown] = bar.label.split(': ');
+      t.is(Number(shown), counts[severity!], `${severity} bar label`);
+      if (counts[severity!] === 0) t.is(bar.width, 0, `${severity} has no bar`);
+      else t.true(Math.abs(bar.width / 420 - counts[severity!]! / max) < 0.02, `${severity} bar drawn to scale (${bar.width}px)`);
+    }
+
+    // Findings grouped under the layer that introduced them: the table rows are the findings.
+    const layerOf = new Map(report.packages.map((p) => [p.id, p.introducedIn]));
+    const layers = new Set(report.findings.map((f) => layerOf.get(f.packageId)!));
+    const headings = await page.locator('h3', { hasText: /^Layer / }).allInnerTexts();
+    t.is(headings.length, layers.size);
+    t.true(headings.every((h) => [...layers].some((l) => h.includes(l))), 'each group names its layer digest');
+    const rows = await page.locator('table tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => (td as HTMLElement).innerText.split('\n')[0]!.trim())));
+    const expected = report.findings.map((f) => [f.package.name, f.vulnerability, f.severity].join(' ')).sort();
+    t.deepEqual(rows.map((cells) => [cells[0], cells[2], cells[3]].join(' ')).sort(), expected);
+    for (const link of await page.locator('table a').all()) t.true(await link.isVisible(), 'vulnerability links are visible');
+  } finally {
+    await browser.close();
+  }
 });
 
 maybe(`a tag's current digest and status; the image list; an index is reported per platform${note}`, async (t) => {
