@@ -6,6 +6,8 @@ import { createApp } from '../http/create-app.ts';
 import { healthRoutes } from '../http/routes/health-routes.ts';
 import { webhookRoutes } from '../http/routes/webhook-routes.ts';
 import { apiRoutes } from '../http/routes/api-routes.ts';
+import { subscriptionRoutes } from '../http/routes/subscription-routes.ts';
+import { SubscriptionService } from '../api/subscription-service.ts';
 import { createAuth } from '../http/auth/create-auth.ts';
 import type { AuthHandle } from '../http/auth/auth-handle.ts';
 import { ImageStatusService } from '../api/image-status-service.ts';
@@ -246,6 +248,18 @@ async function assemble(config: Config, options: BuildOptions, database: Databas
           registryIds,
           processor: eventProcessor,
           defaultRegistry: config.registries.length === 1 ? new URL(config.registries[0]!.url).host : null,
+        }),
+        auth: apiAuth,
+        bodyLimitBytes: config.server.bodyLimitBytes,
+      }),
+      subscriptionRoutes({
+        service: new SubscriptionService({
+          subscriptions,
+          notifications,
+          registries: config.registries.map((r) => r.name),
+          allowedWebhookOrigins: config.notifier.allowedWebhookOrigins,
+          maxPerOwner: config.notifier.maxSubscriptionsPerOwner,
+          onRedrive: () => deliverer?.wake(),
         }),
         auth: apiAuth,
         bodyLimitBytes: config.server.bodyLimitBytes,

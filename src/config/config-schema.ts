@@ -232,6 +232,9 @@ const notifierSchema = z.strictObject({
   concurrency: z.number().int().min(1).max(64),
   leaseSeconds: z.number().int().min(10),
   pollIntervalSeconds: z.number().positive(),
+  /** Origins API-made webhook/Clair subscriptions may send to (`*` = any). */
+  allowedWebhookOrigins: z.array(z.union([z.literal('*'), z.url({ protocol: /^https?$/ }).refine((u) => new URL(u).origin === u.replace(/\/$/, ''), 'an origin: scheme://host[:port]')])),
+  maxSubscriptionsPerOwner: z.number().int().min(1).max(100_000),
   webhookTimeouts: z.strictObject({ connectSeconds: z.number().positive(), headersSeconds: z.number().positive(), totalSeconds: z.number().positive() }),
   /** SMTP server for email; null = email subscriptions wait. */
   smtp: z

@@ -42,8 +42,8 @@ export class UnauthorizedError extends AppError {
 
 /** 403: authenticated but not allowed. */
 export class ForbiddenError extends AppError {
-  constructor(message = 'not allowed', options?: AppErrorOptions) {
-    super(403, 'forbidden', message, options);
+  constructor(message = 'not allowed', options?: AppErrorOptions & { code?: string }) {
+    super(403, options?.code ?? 'forbidden', message, options);
   }
 }
 
@@ -56,8 +56,8 @@ export class NotFoundError extends AppError {
 
 /** 409: the request conflicts with stored state (e.g. a duplicate). */
 export class ConflictError extends AppError {
-  constructor(message: string, options?: AppErrorOptions) {
-    super(409, 'conflict', message, options);
+  constructor(message: string, options?: AppErrorOptions & { code?: string }) {
+    super(409, options?.code ?? 'conflict', message, options);
   }
 }
 

@@ -16,6 +16,59 @@ export const OPENAPI_DOCUMENT = {
     },
     schemas: {
       Error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' } } },
+      NewSubscription: {
+        type: 'object',
+        required: ['name', 'repositories', 'channel'],
+        additionalProperties: false,
+        properties: {
+          name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$' },
+          registry: { type: 'string', description: 'A configured registry name; absent = all.' },
+          repositories: { type: 'array', maxItems: 50, items: { type: 'string' }, description: 'Exact names, prefix/* or globs (team/**).' },
+          channel: {
+            oneOf: [
+              { type: 'object', required: ['type', 'recipients'], properties: { type: { const: 'email' }, recipients: { type: 'array', items: { type: 'string', format: 'email' }, maxItems: 50 } } },
+              { type: 'object', required: ['type', 'url'], properties: { type: { enum: ['webhook', 'clair'] }, url: { type: 'string', format: 'uri' }, secret: { type: 'string', minLength: 16 } } },
+            ],
+          },
+          minSeverity: { enum: ['Unknown', 'Negligible', 'Low', 'Medium', 'High', 'Critical'] },
+          events: { type: 'array', items: { enum: ['new-image', 'newly-affected', 'fix-available', 'resolved', 'exception-expired'] } },
+        },
+      },
+      Subscription: {
+        type: 'object',
+        properties: {
+          id: { type: 'string', format: 'uuid' },
+          name: { type: 'string' },
+          origin: { enum: ['config', 'api'] },
+          owner: { type: ['string', 'null'] },
+          registry: { type: ['string', 'null'] },
+          repositories: { type: 'array', items: { type: 'string' } },
+          coveredRepositories: { type: ['array', 'null'], items: { type: 'string' }, description: 'The repositories it is limited to; null = no limit.' },
+          channel: { type: 'object' },
+          signed: { type: 'boolean' },
+          secret: { type: 'string', description: 'Only in the 201 answer, when generated.' },
+          minSeverity: { type: 'string' },
+          events: { type: 'array', items: { type: 'string' } },
+          createdAt: { type: 'string', format: 'date-time' },
+        },
+      },
+      Delivery: {
+        type: 'object',
+        properties: {
+          id: { type: 'string', format: 'uuid' },
+          subscriptionId: { type: 'string', format: 'uuid' },
+          subscriptionName: { type: 'string' },
+          channel: { enum: ['email', 'webhook', 'clair'] },
+          state: { enum: ['pending', 'delivering', 'delivered', 'dead'] },
+          attempts: { type: 'integer' },
+          nextAttemptAt: { type: 'string', format: 'date-time' },
+          lastError: { type: ['string', 'null'] },
+          createdAt: { type: 'string', format: 'date-time' },
+          lastAttemptAt: { type: ['string', 'null'], format: 'date-time' },
+          deliveredAt: { type: ['string', 'null'], format: 'date-time' },
+          notificationCount: { type: 'integer' },
+        },
+      },
       ImageStatus: {
         type: 'object',
         required: ['digest', 'mediaType', 'kind', 'status', 'repositories'],
@@ -89,6 +142,46 @@ export const OPENAPI_DOCUMENT = {
         requestBody: { content: { 'application/json': { schema: { type: 'object', required: ['image'], properties: { image: { type: 'string', examples: ['registry.example.internal/team/app:1.2'] } } } } } },
         responses: { 202: { description: 'Queued; poll the status URL', headers: { Location: { schema: { type: 'string' } } } }, 400: { description: 'Bad reference or registry not configured' } },
       },
+    },
+    '/api/v1/subscriptions': {
+      get: { summary: 'Subscriptions the caller may see (its own; every one with an API key)', responses: { 200: { description: '{items: Subscription[]}' } } },
+      post: {
+        summary: 'Subscribe to notifications about repositories the caller may read',
+        description:
+          'With a registry token the subscription covers the repositories the token may pull that the patterns match; with registry-delegate auth, patterns are exact names, each checked with the registry. Webhook URLs must be on an origin in notifier.allowedWebhookOrigins. A generated webhook secret is returned once.',
+        requestBody: { content: { 'application/json': { schema: { $ref: '#/components/schemas/NewSubscription' } } } },
+        responses: {
+          201: { description: 'Created (with `secret` when one was generated)', headers: { Location: { schema: { type: 'string' } } }, content: { 'application/json': { schema: { $ref: '#/components/schemas/Subscription' } } } },
+          400: { description: 'Invalid subscription', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+          403: { description: 'No repository the caller may read, or a webhook origin not allowed' },
+          409: { description: 'Too many subscriptions for this owner' },
+        },
+      },
+    },
+    '/api/v1/subscriptions/{id}': {
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+      get: { summary: 'One subscription (never its secret)', responses: { 200: { description: 'The subscription', content: { 'application/json': { schema: { $ref: '#/components/schemas/Subscription' } } } }, 404: { description: 'Unknown or not the caller’s' } } },
+      delete: { summary: 'Delete a subscription', responses: { 204: { description: 'Deleted' }, 404: { description: 'Unknown or not the caller’s' }, 409: { description: 'Defined in the configuration file' } } },
+    },
+    '/api/v1/notifications': {
+      get: {
+        summary: 'Deliveries of the caller’s subscriptions, newest first (the dead-letter queue with state=dead)',
+        parameters: [
+          { name: 'state', in: 'query', schema: { enum: ['pending', 'delivering', 'delivered', 'dead'] } },
+          { name: 'subscription', in: 'query', schema: { type: 'string', format: 'uuid' } },
+          { name: 'before', in: 'query', schema: { type: 'string', format: 'uuid' }, description: 'A delivery id from the previous page.' },
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200 } },
+        ],
+        responses: { 200: { description: '{items: Delivery[], next}' }, 400: { description: 'Bad state or limit' } },
+      },
+    },
+    '/api/v1/notifications/{id}': {
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+      get: { summary: 'One delivery', responses: { 200: { description: 'The delivery', content: { 'application/json': { schema: { $ref: '#/components/schemas/Delivery' } } } }, 404: { description: 'Unknown or not the caller’s' } } },
+    },
+    '/api/v1/notifications/{id}/retry': {
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+      post: { summary: 'Re-drive a dead delivery (same webhook-id, fresh attempts)', responses: { 202: { description: 'Pending again', content: { 'application/json': { schema: { $ref: '#/components/schemas/Delivery' } } } }, 404: { description: 'Unknown or not the caller’s' }, 409: { description: 'Not dead' } } },
     },
   },
 } as const;

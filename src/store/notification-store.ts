@@ -74,6 +74,16 @@ export interface DeliveryCounts {
   unbatched: number;
 }
 
+/** Which deliveries {@link NotificationStore.list} returns. */
+export interface DeliveryListOptions {
+  limit: number;
+  state?: DeliveryState;
+  /** A delivery id from the previous page: only older ones. */
+  before?: string;
+  /** Only deliveries to these subscriptions. */
+  subscriptionIds?: readonly string[];
+}
+
 /** When waiting outbox rows of one subscription become one delivery. */
 export interface BatchOptions {
   /** Rows are batched once the oldest waiting row is at least this old… */
@@ -125,8 +135,13 @@ export interface NotificationStore {
   /** Hands a claimed delivery back unsent (rate limit): pending in `delayMs`, the attempt not counted. */
   defer(claim: Pick<ClaimedDelivery, 'id' | 'attempt'>, delayMs: number): Promise<boolean>;
   get(id: string): Promise<DeliverySummary | null>;
-  /** Dead deliveries, newest first; `before` (a delivery id from the previous page) pages on. */
-  listDead(options: { limit: number; before?: string; subscriptionId?: string }): Promise<DeliverySummary[]>;
+  /**
+   * Deliveries newest first, in one state when given, of the given subscriptions when given;
+   * `before` (a delivery id from the previous page) pages on.
+   */
+  list(options: DeliveryListOptions): Promise<DeliverySummary[]>;
+  /** {@link list} of the dead-letter queue. */
+  listDead(options: Omit<DeliveryListOptions, 'state' | 'subscriptionIds'> & { subscriptionId?: string }): Promise<DeliverySummary[]>;
   /** Makes a dead delivery pending again, due now, with a fresh count of attempts; false if it is not dead. */
   redrive(id: string): Promise<boolean>;
   counts(): Promise<DeliveryCounts>;
@@ -399,14 +414,19 @@ export class PgNotificationStore implements NotificationStore {
     return rows[0] ? fromSummaryRow(rows[0]) : null;
   }
 
-  async listDead(options: { limit: number; before?: string; subscriptionId?: string }): Promise<DeliverySummary[]> {
+  async list(options: DeliveryListOptions): Promise<DeliverySummary[]> {
     const limit = Math.min(MAX_PAGE, Math.max(1, Math.floor(options.limit)));
-    const where: string[] = [`d.state = 'dead'`];
-    const bindings: string[] = [];
-    if (options.subscriptionId !== undefined) {
-      if (!UUID.test(options.subscriptionId)) return [];
-      where.push('d.subscription_id = ?');
-      bindings.push(options.subscriptionId);
+    const where: string[] = ['true'];
+    const bindings: unknown[] = [];
+    if (options.state !== undefined) {
+      where.push('d.state = ?');
+      bindings.push(options.state);
+    }
+    if (options.subscriptionIds !== undefined) {
+      const ids = options.subscriptionIds.filter((id) => UUID.test(id));
+      if (ids.length === 0) return [];
+      where.push('d.subscription_id = any(?::uuid[])');
+      bindings.push(ids);
     }
     if (options.before !== undefined) {
       if (!UUID.test(options.before)) return [];
@@ -416,9 +436,14 @@ export class PgNotificationStore implements NotificationStore {
     const { rows } = await this.knex.raw<{ rows: SummaryRow[] }>(
       `select ${SUMMARY_COLUMNS} from notification_deliveries d join subscriptions s on s.id = d.subscription_id
         where ${where.join(' and ')} order by d.created_at desc, d.id desc limit ?`,
-      [...bindings, limit],
+      [...bindings, limit] as Knex.RawBinding[],
     );
     return rows.map(fromSummaryRow);
+  }
+
+  async listDead(options: Omit<DeliveryListOptions, 'state' | 'subscriptionIds'> & { subscriptionId?: string }): Promise<DeliverySummary[]> {
+    const { subscriptionId, ...rest } = options;
+    return this.list({ ...rest, state: 'dead', ...(subscriptionId === undefined ? {} : { subscriptionIds: [subscriptionId] }) });
   }
 
   async redrive(id: string): Promise<boolean> {

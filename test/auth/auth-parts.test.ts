@@ -8,6 +8,7 @@ import { calculateJwkThumbprint, exportJWK } from 'jose';
 import { AppError } from '../../src/errors/app-error.ts';
 import { registryTokenAuthSchema } from '../../src/http/auth/auth-config.ts';
 import { bearerChallenge } from '../../src/http/auth/bearer-challenge.ts';
+import { claimedSubject } from '../../src/http/auth/claimed-subject.ts';
 import { jwkThumbprint } from '../../src/http/auth/jwk-thumbprint.ts';
 import { libtrustKeyId } from '../../src/http/auth/libtrust-key-id.ts';
 import { readCredentials } from '../../src/http/auth/read-credentials.ts';
@@ -194,4 +195,18 @@ test('TtlCache: entries expire, the oldest go first past the limit, ttl 0 keeps 
   off.set('a', 1);
   t.is(off.get('a'), undefined);
   t.is(off.size, 0);
+});
+
+test('claimedSubject: the Basic user or a bearer JWT sub, as claimed; nothing for junk', (t) => {
+  const basic = (v: string) => ({ kind: 'other' as const, value: `Basic ${Buffer.from(v).toString('base64')}` });
+  t.is(claimedSubject(basic('alice:pw:with:colons')), 'alice');
+  t.is(claimedSubject(basic(':nouser')), null);
+  t.is(claimedSubject(basic('nocolon')), null);
+  const jwt = (payload: unknown) => `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.`;
+  t.is(claimedSubject({ kind: 'bearer', token: jwt({ sub: 'bob' }) }), 'bob');
+  t.is(claimedSubject({ kind: 'bearer', token: jwt({ sub: 42 }) }), null);
+  t.is(claimedSubject({ kind: 'bearer', token: jwt({ sub: 'x'.repeat(300) }) }), null);
+  t.is(claimedSubject({ kind: 'bearer', token: 'opaque-token' }), null);
+  t.is(claimedSubject({ kind: 'other', value: 'Negotiate abc' }), null);
+  t.is(claimedSubject({ kind: 'none' }), null);
 });

@@ -230,7 +230,7 @@ test('the Clair and Harbor routes take only service credentials: a caller who ma
     insecure: false,
     close: async () => undefined,
     middleware: async (ctx, next) => {
-      ctx.state.access = { mode: 'registry-token', subject: 'someone', all: false, anonymous: false, lazy: false, canRead: () => true, mayRead: async () => true, assertRead: async () => undefined, assertAuthenticated: () => undefined };
+      ctx.state.access = { mode: 'registry-token', subject: 'someone', all: false, anonymous: false, lazy: false, listed: null, canRead: () => true, mayRead: async () => true, assertRead: async () => undefined, assertAuthenticated: () => undefined };
       await next();
     },
   };

@@ -30,7 +30,11 @@ export interface ReadCheckOptions {
 export interface Access {
   /** The mode that decided. */
   readonly mode: AuthMode;
-  /** Who the credentials name (a token's `sub`), or null when unknown or anonymous. */
+  /**
+   * Who the credentials name (a token's `sub`; in `registry-delegate` the Basic user or the
+   * bearer token's `sub` as claimed, which the registry confirms on the first read check), or
+   * null when unknown or anonymous.
+   */
   readonly subject: string | null;
   /** True when every repository may be read (`psk`, `api-key`, `none`). */
   readonly all: boolean;
@@ -41,6 +45,12 @@ export interface Access {
    * then only knows decisions already made; use {@link mayRead} or {@link assertRead}.
    */
   readonly lazy: boolean;
+  /**
+   * The repositories the credentials name, when the grant is such a list (a registry token's
+   * `access` claims); null when every repository may be read ({@link all}) or the answer is only
+   * known by asking ({@link lazy}).
+   */
+  readonly listed: ReadonlySet<string> | null;
   /** Whether `repository` may be read, as far as known without a round trip; false for an invalid name. */
   canRead(repository: string): boolean;
   /**

@@ -11,6 +11,7 @@ export function fullAccess(mode: AuthMode, subject: string | null): Access {
     all: true,
     anonymous: false,
     lazy: false,
+    listed: null,
     canRead: (repository) => isRepositoryName(repository),
     mayRead: async (repository) => {
       assertRepositoryName(repository);

@@ -5,6 +5,7 @@ import { ForbiddenError, UnauthorizedError, UnavailableError } from '../../error
 import { isRepositoryName } from '../../registry/image-reference.ts';
 import type { Access, ReadCheckOptions } from './access.ts';
 import { assertReference, assertRepositoryName } from './assert-repository-name.ts';
+import { claimedSubject } from './claimed-subject.ts';
 import type { RegistryDelegateAuthConfig } from './auth-config.ts';
 import type { AuthDeps, AuthHandle } from './auth-handle.ts';
 import { probeRegistryRead } from './probe-registry-read.ts';
@@ -98,10 +99,11 @@ export function registryDelegateAuth(config: RegistryDelegateAuthConfig, deps: D
     const credentialHash = createHash('sha256').update(credential ?? '').digest('hex');
     const access: Access = {
       mode: 'registry-delegate',
-      subject: null,
+      subject: claimedSubject(credentials),
       all: false,
       anonymous: credential === undefined,
       lazy: true,
+      listed: null,
       canRead: (repository) => isRepositoryName(repository) && cache.get(`${credentialHash}\n${repository}`)?.allowed === true,
       mayRead: async (repository, options) => (await decide(credential, credentialHash, repository, options)).allowed,
       assertRead: async (repository, options) => {

@@ -61,6 +61,7 @@ function tokenAccess(token: VerifiedRegistryToken | null, base: { realm: string;
     all: false,
     anonymous,
     lazy: false,
+    listed: readable,
     canRead: (repository) => isRepositoryName(repository) && readable.has(repository),
     mayRead: async (repository) => {
       assertRepositoryName(repository);
