@@ -33,6 +33,7 @@ import { configSubscriptions, toNotifierConfig } from './notifier-config.ts';
 import { IntakeService, REGISTRY_EVENT_QUEUE, type RegistryEventJob } from '../intake/intake-service.ts';
 import { IntakeDispatcher } from '../intake/intake-dispatcher.ts';
 import { RegistryEventProcessor } from '../intake/registry-event-processor.ts';
+import { RECONCILE_QUEUE, RegistryReconciler } from '../intake/registry-reconciler.ts';
 import { RegistrySet } from '../registry/registry-set.ts';
 import { PgImageStore, type ImageStore } from '../store/image-store.ts';
 import { PgLayerStore } from '../store/layer-store.ts';
@@ -63,6 +64,8 @@ export interface Lookout {
   readonly feeds: FeedService;
   readonly reports: ReportService;
   readonly vulnerabilities: VulnerabilityStore;
+  /** Catalog walks that catch pushes and deletes a registry never announced. */
+  readonly reconciler: RegistryReconciler;
   /** Writes what the config defines into the database (registries, subscriptions); `start` does it first. */
   syncConfig(): Promise<void>;
   /** Starts the job queue (workers when the role says so) and the HTTP server; resolves to its address. */
@@ -158,6 +161,20 @@ async function assemble(config: Config, options: BuildOptions, database: Databas
     debounceSeconds: config.intake.debounceSeconds,
     logger,
   });
+  const reconciler = new RegistryReconciler({
+    registries,
+    registryIds,
+    images,
+    processor: eventProcessor,
+    intervalMinutes: config.intake.reconcileIntervalMinutes,
+    logger,
+    onSummary: (name, summary) => {
+      metrics.reconciledTags(name, 'ingested', summary.ingested);
+      metrics.reconciledTags(name, 'removed', summary.removed);
+      metrics.reconciledTags(name, 'failed', summary.failed);
+    },
+  });
+  reconciler.defineSchedule(queue);
   const reports = new ReportService({ knex: database.knex });
   const subscriptions = new PgSubscriptionStore(database.knex);
 
@@ -204,7 +221,7 @@ async function assemble(config: Config, options: BuildOptions, database: Databas
   });
   feeds.defineSchedule(queue);
   /** Which role works each queue. */
-  const queueRoles: Record<string, Role> = { [REGISTRY_EVENT_QUEUE]: 'worker', [INDEX_MANIFEST_QUEUE]: 'worker', [FEED_UPDATE_QUEUE]: 'updater' };
+  const queueRoles: Record<string, Role> = { [REGISTRY_EVENT_QUEUE]: 'worker', [INDEX_MANIFEST_QUEUE]: 'worker', [RECONCILE_QUEUE]: 'worker', [FEED_UPDATE_QUEUE]: 'updater' };
 
   const readiness = new Readiness(new PgSystemStore(database.knex), migrationNames());
   const routers = [healthRoutes({ readiness, metrics: config.metrics.enabled ? metrics : null })];
@@ -295,12 +312,14 @@ async function assemble(config: Config, options: BuildOptions, database: Databas
     feeds,
     vulnerabilities,
     reports,
+    reconciler,
     syncConfig,
     async start() {
       await syncConfig();
       await queue.start({ work: (name) => config.roles.includes(queueRoles[name] ?? 'worker') });
       if (runsWorkers) dispatcher.start();
       if (config.roles.includes('updater')) await feeds.startSchedule(queue);
+      if (runsWorkers) await reconciler.startSchedule(queue);
       if (deliverer) delivering = deliverer.run(stopDelivering.signal);
       server = createServer({ requestTimeout: config.server.requestTimeoutSeconds * 1000 }, app.callback());
       server.keepAliveTimeout = 5_000;

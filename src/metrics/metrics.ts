@@ -10,6 +10,8 @@ export interface Metrics extends JobObserver {
   httpRequest(method: string, route: string, status: number, seconds: number): void;
   /** Counts webhook events by source and outcome (accepted, duplicate, ignored, unauthorized). */
   webhookEvents(source: string, outcome: string, count: number): void;
+  /** Counts tags a reconciliation pass changed, by registry and outcome (ingested, removed, failed). */
+  reconciledTags(registry: string, outcome: 'ingested' | 'removed' | 'failed', count: number): void;
   /** Reads queue depths when /metrics is scraped. */
   watchQueues(read: () => Promise<QueueCounts[]>): void;
   render(): Promise<string>;
@@ -53,6 +55,12 @@ export function createMetrics(options: { processMetrics: boolean }): Metrics {
     name: 'lookout_webhook_events_total',
     help: 'Registry webhook events by source and outcome (accepted, duplicate, ignored, unauthorized).',
     labelNames: ['source', 'outcome'] as const,
+    registers: [registry],
+  });
+  const reconciled = new Counter({
+    name: 'lookout_reconcile_tags_total',
+    help: 'Tags a registry reconciliation pass found out of step: ingested (missed pushes), removed (missed deletes), failed.',
+    labelNames: ['registry', 'outcome'] as const,
     registers: [registry],
   });
   const notifications = new Counter({
@@ -102,6 +110,9 @@ export function createMetrics(options: { processMetrics: boolean }): Metrics {
     },
     webhookEvents(source, outcome, count) {
       if (count > 0) webhooks.inc({ source, outcome }, count);
+    },
+    reconciledTags(registryName, outcome, count) {
+      if (count > 0) reconciled.inc({ registry: registryName, outcome }, count);
     },
     watchQueues(read) {
       readQueues = read;

@@ -71,6 +71,8 @@ export interface ImageStore {
   recordIndexed(manifestId: number, fingerprint: string, releaseHint: string | null, platform?: { os: string | null; architecture: string | null; variant: string | null }): Promise<void>;
   manifestByDigest(digest: string): Promise<ManifestRow | null>;
   currentTag(repositoryId: number, tag: string): Promise<string | null>;
+  /** The registry's live tags as recorded: repository name → tag → digest. */
+  liveTags(registryId: number): Promise<Map<string, Map<string, string>>>;
   tagHistory(repositoryId: number, tag: string): Promise<TagHistoryEntry[]>;
 }
 
@@ -286,6 +288,22 @@ export class PgImageStore implements ImageStore {
       .whereNull('tags.deleted_at')
       .first('manifests.digest');
     return (row?.digest as string | undefined) ?? null;
+  }
+
+  async liveTags(registryId: number): Promise<Map<string, Map<string, string>>> {
+    const rows = await this.knex('tags')
+      .join('repositories', 'repositories.id', 'tags.repository_id')
+      .join('manifests', 'manifests.id', 'tags.manifest_id')
+      .where('repositories.registry_id', registryId)
+      .whereNull('tags.deleted_at')
+      .select<{ repository: string; tag: string; digest: string }[]>('repositories.name as repository', 'tags.name as tag', 'manifests.digest');
+    const out = new Map<string, Map<string, string>>();
+    for (const r of rows) {
+      let tags = out.get(r.repository);
+      if (!tags) out.set(r.repository, (tags = new Map()));
+      tags.set(r.tag, r.digest);
+    }
+    return out;
   }
 
   async tagHistory(repositoryId: number, tag: string): Promise<TagHistoryEntry[]> {

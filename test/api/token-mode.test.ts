@@ -367,3 +367,11 @@ maybe(`the owner deletes a subscription; it is gone for the API and for the noti
   const [rows] = await t.context.db.knex('notifications').where({ subscription_id: sub.id }).count<{ count: string }[]>('* as count');
   t.is(Number(rows!.count), 1, 'only the notification from before the delete');
 });
+
+maybe(`reconciliation reads the catalog with Lookout's account (registry:catalog:*) and finds nothing missed${note}`, async (t) => {
+  const before = t.context.tokens.requests.length;
+  const summary = await t.context.lookout.reconciler.reconcile('local');
+  t.deepEqual(summary, { repositories: 2, tags: 4, ingested: 0, removed: 0, failed: 0 }, 'every push was announced');
+  const asked = t.context.tokens.requests.slice(before);
+  t.true(asked.some((r) => r.user === 'lookout' && r.scopes.includes('registry:catalog:*') && r.status === 200));
+});
