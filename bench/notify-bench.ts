@@ -1,15 +1,14 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import pg from 'pg';
 import type { Knex } from 'knex';
 import type { Bench, BenchContext } from './figure.ts';
+import { benchDatabase } from './bench-database.ts';
 import { createLogger } from '../src/log/create-logger.ts';
 import { NotificationDeliverer } from '../src/notifier/notification-deliverer.ts';
 import { imageLinks, type NotificationPayload } from '../src/notifier/notification-payload.ts';
 import { NOTIFIER_DEFAULTS, type NotifierConfig } from '../src/notifier/notifier-config.ts';
 import { WebhookSender } from '../src/notifier/webhook-sender.ts';
 import { createKnex } from '../src/store/database.ts';
-import { EmbeddedPostgres } from '../src/store/embedded-postgres.ts';
 import { migrateLatest } from '../src/store/migrations.ts';
 import { PgNotificationStore, writeOutbox } from '../src/store/notification-store.ts';
 import { sha256Digest } from '../src/oci/digest.ts';
@@ -29,7 +28,7 @@ const logger = createLogger('silent');
  * to the same receiver at the same concurrency (the cost of HTTP and signing alone).
  */
 const bench: Bench = async (ctx) => {
-  const db = await database(ctx);
+  const db = await benchDatabase(ctx, 'notify');
   const receiver = await startReceiver();
   try {
     const knex = createKnex(db.url, { poolMax: 8 });
@@ -185,26 +184,6 @@ async function bareLoop(receiver: Receiver, bodies: string[], concurrency: numbe
 }
 
 /** A fresh database on the configured server, or an embedded one in the scratch directory. */
-async function database(ctx: BenchContext): Promise<{ url: string; drop(): Promise<void> }> {
-  if (ctx.serverUrl) {
-    const name = `lookout_notify_bench_${Date.now().toString(36)}`;
-    const admin = new pg.Client({ connectionString: ctx.serverUrl });
-    await admin.connect();
-    await admin.query(`create database ${name}`);
-    const url = new URL(ctx.serverUrl);
-    url.pathname = `/${name}`;
-    return {
-      url: url.toString(),
-      async drop() {
-        await admin.query(`drop database if exists ${name} with (force)`);
-        await admin.end();
-      },
-    };
-  }
-  const embedded = await EmbeddedPostgres.start({ dataDir: ctx.tmpDir, osUser: 'postgres', startTimeoutMs: 60_000, logger });
-  return { url: embedded.connectionString, drop: () => embedded.stop() };
-}
-
 function round(n: number): number {
   return Math.round(n * 10) / 10;
 }

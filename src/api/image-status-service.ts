@@ -142,8 +142,8 @@ export class ImageStatusService {
         const visible: ImageLocation[] = [];
         for (const l of locations) if (await options.readable(l.repository)) visible.push(l);
         if (visible.length === 0) continue;
-        const report = row.status === 'done' ? await this.knex('reports').where({ manifest_id: row.id }).first('report') : null;
-        const summary = (report?.report as ImageReport | undefined)?.summary ?? null;
+        const stored = row.status === 'done' ? await this.knex('reports').where({ manifest_id: row.id }).first('summary') : null;
+        const summary = (stored?.summary as ImageReport['summary'] | null | undefined) ?? null;
         if (options.severities && options.severities.length > 0) {
           const counts = ((summary as { bySeverity?: Record<string, number> } | null)?.bySeverity) ?? {};
           if (!options.severities.some((s) => (counts[s] ?? 0) > 0)) continue;

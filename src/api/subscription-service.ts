@@ -210,8 +210,9 @@ export class SubscriptionService {
     const delivery = await this.visibleDelivery(access, id);
     if (delivery.state !== 'dead') throw new ConflictError(`delivery ${id} is ${delivery.state}, not dead`, { code: 'not_dead' });
     if (!(await this.deps.notifications.redrive(delivery.id))) throw new ConflictError(`delivery ${id} is no longer dead`, { code: 'not_dead' });
+    const pending = (await this.deps.notifications.get(delivery.id)) ?? delivery;
     this.deps.onRedrive?.();
-    return deliveryView((await this.deps.notifications.get(delivery.id)) ?? delivery);
+    return deliveryView(pending);
   }
 
   private ownerOf(access: Access): string {

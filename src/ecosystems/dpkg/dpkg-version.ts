@@ -1,5 +1,6 @@
 import { satisfiesComparators } from '../affected-range.ts';
 import { InvalidVersionError, type VersionScheme } from '../version-scheme.ts';
+import { memoizeParse } from '../memoize-parse.ts';
 
 /** The longest version string accepted (dpkg itself has no limit; real versions are far shorter). */
 export const MAX_DPKG_VERSION_LENGTH = 1024;
@@ -20,7 +21,9 @@ const EPOCH_MAX = 2147483647;
  * (revision), and embedded spaces. Leading and trailing spaces are ignored, as dpkg ignores them.
  * Returns a reason string instead of a version when the string is invalid.
  */
-export function parseDpkgVersion(input: string): DpkgVersion | string {
+export const parseDpkgVersion: (input: string) => DpkgVersion | string = memoizeParse(parseUncached);
+
+function parseUncached(input: string): DpkgVersion | string {
   if (input.length > MAX_DPKG_VERSION_LENGTH) return 'version string too long';
   const s = input.trim();
   if (s === '') return 'version string is empty';

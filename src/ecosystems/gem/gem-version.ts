@@ -1,5 +1,6 @@
 import { InvalidRangeError, MAX_RANGE_LENGTH } from '../affected-range.ts';
 import { InvalidVersionError, type VersionScheme } from '../version-scheme.ts';
+import { memoizeParse } from '../memoize-parse.ts';
 
 /** The longest version string accepted (RubyGems has no limit; real ones are far shorter). */
 export const MAX_GEM_VERSION_LENGTH = 256;
@@ -49,7 +50,9 @@ function canonical(segments: Segment[]): Segment[] {
 }
 
 /** Parses a version as `Gem::Version.new` does (blank means `0`), or returns null when RubyGems would raise. */
-export function parseGemVersion(input: string): GemVersion | null {
+export const parseGemVersion: (input: string) => GemVersion | null = memoizeParse(parseUncached);
+
+function parseUncached(input: string): GemVersion | null {
   if (input.length > MAX_GEM_VERSION_LENGTH) return null;
   const m = VERSION.exec(input);
   if (m === null) return null;

@@ -1,5 +1,6 @@
 import { satisfiesComparators } from '../affected-range.ts';
 import { InvalidVersionError, type VersionScheme } from '../version-scheme.ts';
+import { memoizeParse } from '../memoize-parse.ts';
 
 /** The longest version string accepted (module versions are short; pseudo-versions ~40 characters). */
 export const MAX_GO_VERSION_LENGTH = 256;
@@ -47,7 +48,9 @@ function isAllDigits(s: string): boolean {
  * numeric pre-release identifiers without leading zeros. The `v` may be left out, as OSV's Go
  * ecosystem writes versions (`1.2.3`). Null when invalid.
  */
-export function parseGoVersion(input: string): GoVersion | null {
+export const parseGoVersion: (input: string) => GoVersion | null = memoizeParse(parseUncached);
+
+function parseUncached(input: string): GoVersion | null {
   if (input.length === 0 || input.length > MAX_GO_VERSION_LENGTH) return null;
   let s = input.charCodeAt(0) === 0x76 /* v */ ? input.slice(1) : input;
   let build = '';

@@ -1,4 +1,5 @@
 import { Range, SemVer, type RangeOptions } from 'semver';
+import { memoizeParse } from '../memoize-parse.ts';
 import { InvalidRangeError, MAX_RANGE_LENGTH } from '../affected-range.ts';
 import { InvalidVersionError, type VersionScheme } from '../version-scheme.ts';
 
@@ -8,19 +9,24 @@ import { InvalidVersionError, type VersionScheme } from '../version-scheme.ts';
  * (node-semver also refuses strings over 256 characters).
  */
 export function parseNpmVersion(version: string, options: { loose?: boolean } = {}): SemVer | null {
-  if (!options.loose) {
-    try {
-      return new SemVer(version);
-    } catch {
-      // fall through to loose parsing
-    }
-  }
+  return options.loose ? parseLoose(version) : parseStrictThenLoose(version);
+}
+
+const parseLoose = memoizeParse((version: string): SemVer | null => {
   try {
     return new SemVer(version, { loose: true });
   } catch {
     return null;
   }
-}
+});
+
+const parseStrictThenLoose = memoizeParse((version: string): SemVer | null => {
+  try {
+    return new SemVer(version);
+  } catch {
+    return parseLoose(version);
+  }
+});
 
 function parseOrThrow(version: string): SemVer {
   const parsed = parseNpmVersion(version);

@@ -1,5 +1,6 @@
 import { InvalidRangeError, MAX_RANGE_LENGTH } from '../affected-range.ts';
 import { InvalidVersionError, type VersionScheme } from '../version-scheme.ts';
+import { memoizeParse } from '../memoize-parse.ts';
 
 /** The longest version string accepted (PEP 440 sets no limit; real ones are far shorter). */
 export const MAX_PYPI_VERSION_LENGTH = 1024;
@@ -49,7 +50,9 @@ const PRE_LETTER: Readonly<Record<string, string>> = { alpha: 'a', a: 'a', beta:
  * PEP 440 (legacy versions such as `1.0beta6.1` or dates with `T`). Surrounding whitespace is
  * allowed, as packaging allows it.
  */
-export function parsePep440(input: string): Pep440Version | null {
+export const parsePep440: (input: string) => Pep440Version | null = memoizeParse(parseUncached);
+
+function parseUncached(input: string): Pep440Version | null {
   if (input.length > MAX_PYPI_VERSION_LENGTH) return null;
   const m = VERSION.exec(input);
   if (m === null) return null;

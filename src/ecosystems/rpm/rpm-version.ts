@@ -1,5 +1,6 @@
 import { satisfiesComparators } from '../affected-range.ts';
 import { InvalidVersionError, type VersionScheme } from '../version-scheme.ts';
+import { memoizeParse } from '../memoize-parse.ts';
 
 /** The longest EVR string accepted (rpm has no limit; real ones are far shorter). */
 export const MAX_RPM_VERSION_LENGTH = 1024;
@@ -27,7 +28,9 @@ function isAlpha(c: number): boolean {
  * release. Rejects empty strings, an empty version, whitespace and control characters. Returns a
  * reason string when invalid.
  */
-export function parseRpmEvr(input: string): RpmEvr | string {
+export const parseRpmEvr: (input: string) => RpmEvr | string = memoizeParse(parseUncached);
+
+function parseUncached(input: string): RpmEvr | string {
   if (input.length > MAX_RPM_VERSION_LENGTH) return 'version string too long';
   if (input === '') return 'version string is empty';
   for (let i = 0; i < input.length; i++) {

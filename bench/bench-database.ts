@@ -1,0 +1,32 @@
+import pg from 'pg';
+import { createLogger } from '../src/log/create-logger.ts';
+import { EmbeddedPostgres } from '../src/store/embedded-postgres.ts';
+import type { BenchContext } from './figure.ts';
+
+/** A scratch database for one bench: a new database on the configured server, else an embedded one. */
+export async function benchDatabase(ctx: BenchContext, label: string): Promise<{ url: string; engine: 'server' | 'embedded'; drop(): Promise<void> }> {
+  if (ctx.serverUrl) {
+    const name = `lookout_${label}_bench_${Date.now().toString(36)}`;
+    const admin = new pg.Client({ connectionString: ctx.serverUrl });
+    await admin.connect();
+    await admin.query(`create database ${name}`);
+    const url = new URL(ctx.serverUrl);
+    url.pathname = `/${name}`;
+    return {
+      url: url.toString(),
+      engine: 'server',
+      async drop() {
+        await admin.query(`drop database if exists ${name} with (force)`);
+        await admin.end();
+      },
+    };
+  }
+  const embedded = await EmbeddedPostgres.start({ dataDir: ctx.tmpDir, osUser: 'postgres', startTimeoutMs: 60_000, logger: createLogger('silent') });
+  return { url: embedded.connectionString, engine: 'embedded', drop: () => embedded.stop() };
+}
+
+/** The p-th percentile (0–100) of ascending `sorted`, rounded to 0.01. */
+export function percentile(sorted: readonly number[], p: number): number {
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return Math.round(sorted[i]! * 100) / 100;
+}
