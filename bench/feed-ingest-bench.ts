@@ -13,6 +13,7 @@ import { getManyValues, isMany, none } from 'stream-chain/defs.js';
 import { jsonParser } from 'stream-json/core/parser.js';
 import { parseDebianTracker } from '../src/ecosystems/debian/parse-debian-tracker.ts';
 import type { Bench } from './figure.ts';
+import { random } from './match-workload.ts';
 
 const TARGET_BYTES = 70 * 1000 * 1000;
 const RELEASES = ['bullseye', 'bookworm', 'trixie', 'forky', 'sid'];
@@ -93,18 +94,6 @@ if (import.meta.main && process.argv[2] === '--child') {
   await childMain(process.argv[3] ?? '', process.argv[4] ?? '');
 }
 
-/** A small deterministic PRNG (mulberry32), so every run generates the same file. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const BASE_NAMES = [
   'linux', 'openssl', 'glibc', 'curl', 'nginx', 'apache2', 'openssh', 'systemd', 'sudo', 'bash', 'busybox', 'zlib', 'libxml2',
   'libxslt', 'expat', 'sqlite3', 'postgresql-15', 'mariadb', 'python3.11', 'python3.13', 'perl', 'ruby3.1', 'php8.2', 'nodejs',
@@ -129,7 +118,7 @@ const DESCRIPTION_PARTS = [
 
 /** Writes a tracker-shaped JSON (`{source: {CVE: {description, scope, debianbug, releases}}}`) of about `target` bytes. */
 async function generateTracker(file: string, target: number): Promise<{ packages: number; entries: number }> {
-  const rand = prng(20261122);
+  const rand = random(20261122);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
   const out = createWriteStream(file);
   let written = 0;
