@@ -1,14 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { Pool } from 'undici';
 import type { Bench, BenchContext } from './figure.ts';
+import { freePort, startServe, stopServe } from './bench-serve.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SECRET = 'bench-webhook-secret';
 const SUSTAIN_SECONDS = 30;
 const RATE = 1000;
@@ -24,7 +22,11 @@ const RATE_SECONDS = 20;
 const bench: Bench = async (ctx) => {
   const { url: databaseUrl, drop } = await database(ctx);
   const port = await freePort();
-  const lookout = await startLookout(ctx, databaseUrl, port);
+  ctx.log(databaseUrl ? 'lookout on the PostgreSQL server' : 'lookout on the embedded engine');
+  const lookout = await startServe(ctx, port, {
+    LOOKOUT_REGISTRIES: JSON.stringify([{ name: 'local', url: 'http://127.0.0.1:5000', webhookSecret: SECRET }]),
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+  });
   try {
     const base = `http://127.0.0.1:${port}`;
     const pool = new Pool(base, { connections: 32, keepAliveTimeout: 10_000 });
@@ -57,8 +59,7 @@ const bench: Bench = async (ctx) => {
     });
     ctx.emit({ name: 'intake.stored_vs_sent', value: stored, unit: 'events', reference: { name: 'events answered 202', value: sent - sustained.errors - paced.errors, unit: 'events' } });
   } finally {
-    lookout.kill('SIGTERM');
-    await new Promise((resolve) => lookout.once('exit', resolve));
+    await stopServe(lookout);
     await drop();
   }
 };
@@ -181,50 +182,12 @@ async function database(ctx: BenchContext): Promise<{ url: string; drop: () => P
   };
 }
 
-async function startLookout(ctx: BenchContext, databaseUrl: string, port: number): Promise<ChildProcess> {
-  ctx.log(databaseUrl ? 'lookout on the PostgreSQL server' : 'lookout on the embedded engine');
-  const child = spawn(process.execPath, [path.join(ROOT, 'src/cli/main.ts'), 'serve', '--roles', 'api'], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH,
-      PORT: String(port),
-      LOOKOUT_SERVER__HOST: '127.0.0.1',
-      LOOKOUT_DATA_DIR: path.join(ctx.tmpDir, 'data'),
-      LOOKOUT_LOG__LEVEL: 'warn',
-      LOOKOUT_FEEDS__ENABLED: 'false',
-      LOOKOUT_REGISTRIES: JSON.stringify([{ name: 'local', url: 'http://127.0.0.1:5000', webhookSecret: SECRET }]),
-      ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    try {
-      const res = await fetch(`http://127.0.0.1:${port}/readyz`);
-      if (res.ok) return child;
-    } catch {
-      /* not up yet */
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  child.kill('SIGKILL');
-  throw new Error('lookout did not become ready');
-}
-
 async function count(databaseUrl: string): Promise<number> {
   const c = new pg.Client({ connectionString: databaseUrl });
   await c.connect();
   const { rows } = await c.query<{ n: number }>('select count(*)::int as n from webhook_events');
   await c.end();
   return rows[0]!.n;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 function percentile(sorted: number[], p: number): number {

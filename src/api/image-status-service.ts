@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import { filterReport, type FindingFilter } from '../matcher/report-filter.ts';
 import type { ImageReport } from '../matcher/image-report.ts';
 import type { ReportService } from '../matcher/report-service.ts';
+import type { StatusChange, StatusChanges } from '../store/status-change-listener.ts';
 
 /** Where an image is known: a repository of a registry, and the tags pointing at it there now. */
 export interface ImageLocation {
@@ -30,7 +31,8 @@ export interface ImageStatus {
   manifests?: ImageStatus[];
 }
 
-interface ManifestRow {
+/** The manifest columns a status document shows. */
+export interface ManifestRow {
   id: string;
   digest: string;
   media_type: string;
@@ -46,6 +48,68 @@ interface ManifestRow {
   platform_variant: string | null;
 }
 
+/** What decides a status document (see {@link ImageStatusService.head}); `locations` may be narrowed to what a caller may see. */
+export interface StatusHead {
+  row: ManifestRow;
+  locations: ImageLocation[];
+  /** The cached report's ETag, null when none is cached. */
+  reportEtag: string | null;
+  /** Ids of the indexes holding the manifest. */
+  holders: number[];
+  /** For an index: its platform images. */
+  children?: StatusHead[];
+}
+
+interface HeadRow extends ManifestRow {
+  report_etag: string | null;
+  holders: string[];
+  locations: Array<{ registry: string; repository: string; tags: string[] | null }>;
+}
+
+/**
+ * A manifest, its cached report's ETag, and where it is known: each repository it (or an index
+ * holding it) is in, with the tags pointing at it there now. Completed with a WHERE clause.
+ */
+const HEAD_SQL = `
+  select m.id, m.digest, m.media_type, m.kind, m.status, m.status_reason, m.status_changed_at, m.first_seen_at, m.last_seen_at,
+         m.indexed_at, m.platform_os, m.platform_arch, m.platform_variant, r.etag as report_etag, loc.locations,
+         array(select c3.index_id from manifest_children c3 where c3.child_id = m.id) as holders
+    from manifests m
+    left join reports r on r.manifest_id = m.id
+    left join lateral (
+      select coalesce(json_agg(json_build_object('registry', l.registry, 'repository', l.repository, 'tags', l.tags) order by l.registry, l.repository), '[]'::json) as locations
+        from (select g.name as registry, rp.name as repository, array_remove(array_agg(distinct tg.name), null) as tags
+                from repository_manifests rm
+                join repositories rp on rp.id = rm.repository_id
+                join registries g on g.id = rp.registry_id
+                left join tags tg on tg.repository_id = rp.id and tg.manifest_id = rm.manifest_id and tg.deleted_at is null
+               where rm.deleted_at is null
+                 and (rm.manifest_id = m.id or rm.manifest_id in (select c2.index_id from manifest_children c2 where c2.child_id = m.id))
+               group by g.name, rp.name) l
+    ) loc on true`;
+
+function toHead(row: HeadRow): StatusHead {
+  const { report_etag: reportEtag, locations, holders, ...manifest } = row;
+  return {
+    row: { ...manifest, id: String(manifest.id) },
+    locations: locations.map((l) => ({ registry: l.registry, repository: l.repository, tags: [...(l.tags ?? [])].sort() })),
+    reportEtag,
+    holders: holders.map(Number),
+  };
+}
+
+/** A copy whose locations (and children) can be narrowed without touching the original. */
+function cloneHead(head: StatusHead): StatusHead {
+  return {
+    ...head,
+    locations: head.locations.map((l) => ({ ...l, tags: [...l.tags] })),
+    ...(head.children ? { children: head.children.map(cloneHead) } : {}),
+  };
+}
+
+/** Most status heads kept in memory; past it the cache starts over. */
+const MAX_CACHED_HEADS = 10_000;
+
 /**
  * Reads images' statuses for the API: the manifest's state, where it is known (repositories and
  * current tags), and its cached report. Callers decide what the caller may see by repository.
@@ -54,46 +118,103 @@ export class ImageStatusService {
   private readonly knex: Knex;
   private readonly reports: ReportService;
 
-  constructor(deps: { knex: Knex; reports: ReportService }) {
+  private readonly changes: StatusChanges | null;
+  private readonly heads = new Map<string, { head: StatusHead; ids: number[] }>();
+  private readonly digestsById = new Map<number, Set<string>>();
+
+  constructor(deps: { knex: Knex; reports: ReportService; changes?: StatusChanges }) {
     this.knex = deps.knex;
     this.reports = deps.reports;
+    this.changes = deps.changes ?? null;
+    this.changes?.onChange((change) => this.forget(change));
   }
 
   /** Repositories (with registry and current tags) the manifest, or an index holding it, is known under. */
   async locations(digest: string): Promise<ImageLocation[]> {
-    const rows = await this.knex.raw<{ rows: { registry: string; repository: string; tags: string[] | null }[] }>(
-      `with target as (select id from manifests where digest = ?),
-            holders as (select id from target union select c.index_id from manifest_children c join target t on c.child_id = t.id)
-       select g.name as registry, r.name as repository,
-              array_remove(array_agg(distinct tg.name) filter (where tg.manifest_id = rm.manifest_id and tg.deleted_at is null), null) as tags
-       from repository_manifests rm
-       join holders h on h.id = rm.manifest_id
-       join repositories r on r.id = rm.repository_id
-       join registries g on g.id = r.registry_id
-       left join tags tg on tg.repository_id = r.id
-       where rm.deleted_at is null
-       group by g.name, r.name
-       order by g.name, r.name`,
-      [digest],
-    );
-    return rows.rows.map((r) => ({ registry: r.registry, repository: r.repository, tags: (r.tags ?? []).sort() }));
+    const head = await this.head(digest);
+    return head?.locations ?? [];
+  }
+
+  /**
+   * What decides an image's status document, read in one query (an index: one more for its
+   * platform images): the manifest row, where it is known, and its cached report's ETag. Enough
+   * for {@link etagOf}, so a poll that has not changed never reads a report. With a healthy
+   * change listener, heads are kept in memory until a change to any manifest they depend on
+   * (itself, the indexes holding it, its platform images) is announced. Returns a copy the caller
+   * may narrow.
+   */
+  async head(digest: string): Promise<StatusHead | null> {
+    const changes = this.changes;
+    if (changes?.healthy) {
+      const hit = this.heads.get(digest);
+      if (hit) return cloneHead(hit.head);
+    }
+    const epoch = changes?.epoch;
+    const head = await this.readHead(digest);
+    if (head && changes?.healthy && changes.epoch === epoch) this.keep(digest, head);
+    return head ? cloneHead(head) : null;
+  }
+
+  private async readHead(digest: string): Promise<StatusHead | null> {
+    const { rows } = await this.knex.raw<{ rows: HeadRow[] }>(`${HEAD_SQL} where m.digest = ?`, [digest]);
+    const row = rows[0];
+    if (!row) return null;
+    const head = toHead(row);
+    if (row.kind === 'index') {
+      const children = await this.knex.raw<{ rows: HeadRow[] }>(
+        `${HEAD_SQL} join manifest_children c on c.child_id = m.id where c.index_id = ? and c.skip_reason is null order by c.position`,
+        [row.id],
+      );
+      head.children = children.rows.map(toHead);
+    }
+    return head;
+  }
+
+  private keep(digest: string, head: StatusHead): void {
+    if (this.heads.size >= MAX_CACHED_HEADS) this.forgetAll();
+    const ids = [...new Set([head, ...(head.children ?? [])].flatMap((h) => [Number(h.row.id), ...h.holders]))];
+    this.heads.set(digest, { head, ids });
+    for (const id of ids) {
+      const digests = this.digestsById.get(id);
+      if (digests) digests.add(digest);
+      else this.digestsById.set(id, new Set([digest]));
+    }
+  }
+
+  private forget(change: StatusChange): void {
+    if (change === 'all') return this.forgetAll();
+    for (const id of change) {
+      for (const digest of this.digestsById.get(id) ?? []) {
+        const entry = this.heads.get(digest);
+        this.heads.delete(digest);
+        for (const other of entry?.ids ?? []) this.digestsById.get(other)?.delete(digest);
+      }
+      this.digestsById.delete(id);
+    }
+  }
+
+  private forgetAll(): void {
+    this.heads.clear();
+    this.digestsById.clear();
+  }
+
+  /** A strong validator of the document {@link document} makes from `head`, without making it. */
+  etagOf(head: StatusHead, filter: FindingFilter, format: string): string {
+    const fingerprint = (h: StatusHead): unknown => [h.row, h.locations, h.reportEtag, h.holders, h.children?.map(fingerprint) ?? null];
+    return ImageStatusService.etag([format, filter.severities ?? null, filter.fixable ?? null, fingerprint(head)]);
+  }
+
+  /** The status document of a head: its cached report (findings filtered as asked) once done. */
+  async document(head: StatusHead, filter: FindingFilter): Promise<ImageStatus> {
+    const status = await this.describe(head, filter);
+    if (head.children) status.manifests = await Promise.all(head.children.map((child) => this.describe(child, filter)));
+    return status;
   }
 
   /** The status of one manifest (and, for an index, of each platform image), or null when unknown. */
   async status(digest: string, filter: FindingFilter = {}): Promise<ImageStatus | null> {
-    const row = (await this.knex('manifests').where({ digest }).first()) as ManifestRow | undefined;
-    if (!row) return null;
-    const base = await this.describe(row, filter);
-    if (row.kind === 'index') {
-      const children = (await this.knex('manifest_children as c')
-        .join('manifests as m', 'm.id', 'c.child_id')
-        .where('c.index_id', row.id)
-        .whereNull('c.skip_reason')
-        .orderBy('c.position')
-        .select('m.*')) as ManifestRow[];
-      base.manifests = await Promise.all(children.map((child) => this.describe(child, filter)));
-    }
-    return base;
+    const head = await this.head(digest);
+    return head ? this.document(head, filter) : null;
   }
 
   /** Where a repository's tag points now, or null. */
@@ -160,7 +281,8 @@ export class ImageStatusService {
     return `"${createHash('sha256').update(JSON.stringify(document)).digest('hex').slice(0, 32)}"`;
   }
 
-  private async describe(row: ManifestRow, filter: FindingFilter): Promise<ImageStatus> {
+  private async describe(head: StatusHead, filter: FindingFilter): Promise<ImageStatus> {
+    const row = head.row;
     let report: ImageReport | null = null;
     if (row.kind === 'image' && row.status === 'done') {
       report = filterReport((await this.reports.report(Number(row.id))).report, filter);
@@ -171,12 +293,12 @@ export class ImageStatusService {
       kind: row.kind,
       status: row.status,
       statusReason: row.status_reason,
-      statusChangedAt: row.status_changed_at.toISOString(),
-      firstSeenAt: row.first_seen_at.toISOString(),
-      lastSeenAt: row.last_seen_at.toISOString(),
-      indexedAt: row.indexed_at ? row.indexed_at.toISOString() : null,
+      statusChangedAt: new Date(row.status_changed_at).toISOString(),
+      firstSeenAt: new Date(row.first_seen_at).toISOString(),
+      lastSeenAt: new Date(row.last_seen_at).toISOString(),
+      indexedAt: row.indexed_at ? new Date(row.indexed_at).toISOString() : null,
       platform: row.platform_os && row.platform_arch ? { os: row.platform_os, architecture: row.platform_arch, ...(row.platform_variant ? { variant: row.platform_variant } : {}) } : null,
-      repositories: await this.locations(row.digest),
+      repositories: head.locations.map((l) => ({ ...l, tags: [...l.tags] })),
       report,
     };
   }

@@ -47,6 +47,7 @@ import { createMetrics, type Metrics } from '../metrics/metrics.ts';
 import { openDatabase, type Database } from '../store/database.ts';
 import { migrateLatest, migrationNames } from '../store/migrations.ts';
 import { PgSystemStore } from '../store/system-store.ts';
+import { PgStatusChangeListener } from '../store/status-change-listener.ts';
 import { Readiness } from './readiness.ts';
 
 /** A built Lookout process: every part wired, nothing started yet. */
@@ -227,6 +228,8 @@ async function assemble(config: Config, options: BuildOptions, database: Databas
   const routers = [healthRoutes({ readiness, metrics: config.metrics.enabled ? metrics : null })];
   const authHandles: AuthHandle[] = [];
   let compat: Compat | null = null;
+  // API processes keep status heads in memory, dropped as the database announces changes.
+  const statusChanges = config.roles.includes('api') ? new PgStatusChangeListener({ databaseUrl: database.url, logger }) : null;
   if (config.roles.includes('api')) {
     routers.push(webhookRoutes({ intake, bodyLimitBytes: config.server.bodyLimitBytes }));
     const apiAuth = createAuth(config.auth.api, { logger });
@@ -259,7 +262,7 @@ async function assemble(config: Config, options: BuildOptions, database: Databas
     );
     routers.push(
       apiRoutes({
-        status: new ImageStatusService({ knex: database.knex, reports }),
+        status: new ImageStatusService({ knex: database.knex, reports, ...(statusChanges ? { changes: statusChanges } : {}) }),
         scans: new ScanRequestService({
           registries,
           registryIds,
@@ -316,6 +319,7 @@ async function assemble(config: Config, options: BuildOptions, database: Databas
     syncConfig,
     async start() {
       await syncConfig();
+      await statusChanges?.start();
       await queue.start({ work: (name) => config.roles.includes(queueRoles[name] ?? 'worker') });
       if (runsWorkers) dispatcher.start();
       if (config.roles.includes('updater')) await feeds.startSchedule(queue);
@@ -342,6 +346,7 @@ async function assemble(config: Config, options: BuildOptions, database: Databas
         logger.info({ timeoutMs }, 'server stopping');
         const closed = server ? closeServer(server, timeoutMs) : Promise.resolve();
         await dispatcher.stop();
+        await statusChanges?.close();
         stopDelivering.abort();
         await delivering;
         await compat?.close(timeoutMs);

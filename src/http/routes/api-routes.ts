@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
-import { ImageStatusService, type ImageStatus } from '../../api/image-status-service.ts';
+import type { ImageStatusService, ImageStatus, StatusHead } from '../../api/image-status-service.ts';
 import { BadRequestError, NotFoundError } from '../../errors/app-error.ts';
 import { renderCycloneDx } from '../../matcher/format/cyclonedx.ts';
 import { renderHtml } from '../../matcher/format/html.ts';
@@ -14,6 +14,7 @@ import { accessOf } from '../auth/access-of.ts';
 import { filterReadable } from '../auth/filter-readable.ts';
 import { OPENAPI_DOCUMENT } from '../openapi-document.ts';
 import { readJsonBody } from '../read-json-body.ts';
+import { BodyCache } from '../body-cache.ts';
 
 /** Starts scans asked for through the API (`POST /api/v1/scans`). */
 export interface ScanRequester {
@@ -30,7 +31,11 @@ export interface ApiRoutesDeps {
   bodyLimitBytes: number;
   /** Longest `?wait=` a client may ask for. */
   maxWaitSeconds?: number;
+  /** Bound of the serialized status documents kept by ETag. */
+  bodyCacheBytes?: number;
 }
+
+const DEFAULT_BODY_CACHE_BYTES = 64 * 1024 * 1024;
 
 const scanBody = z.strictObject({ image: z.string().min(1).max(1024) });
 
@@ -43,6 +48,7 @@ const scanBody = z.strictObject({ image: z.string().min(1).max(1024) });
 export function apiRoutes(deps: ApiRoutesDeps): Router {
   const router = new Router();
   const maxWait = deps.maxWaitSeconds ?? 60;
+  const bodies = new BodyCache(deps.bodyCacheBytes ?? DEFAULT_BODY_CACHE_BYTES);
 
   router.get('/api/v1/openapi.json', (ctx) => {
     ctx.set('Cache-Control', 'public, max-age=300');
@@ -58,15 +64,15 @@ export function apiRoutes(deps: ApiRoutesDeps): Router {
     const format = typeof ctx.query.format === 'string' ? ctx.query.format : 'json';
     if (!['json', 'sarif', 'cyclonedx', 'html'].includes(format)) throw new BadRequestError(`unknown format ${format}: json, sarif, cyclonedx or html`);
     const wait = waitSeconds(ctx, maxWait);
-    const read = async () => visibleStatus(ctx, deps.status, digest, filter);
-    let document = await read();
-    let etag = statusEtag(document, format);
+    const read = async () => visibleHead(ctx, deps.status, digest);
+    let head = await read();
+    let etag = deps.status.etagOf(head, filter, format);
     if (wait > 0 && ctx.get('if-none-match') === etag) {
       const deadline = Date.now() + wait * 1000;
       while (Date.now() < deadline && ctx.get('if-none-match') === etag && !ctx.req.destroyed) {
         await new Promise((r) => setTimeout(r, 250));
-        document = await read();
-        etag = statusEtag(document, format);
+        head = await read();
+        etag = deps.status.etagOf(head, filter, format);
       }
     }
     ctx.set('ETag', etag);
@@ -75,20 +81,17 @@ export function apiRoutes(deps: ApiRoutesDeps): Router {
       ctx.status = 304;
       return;
     }
-    if (format === 'json') {
-      ctx.body = document;
-      return;
-    }
-    const report = reportOf(document);
-    if (!report) throw new NotFoundError(`image ${digest} has no report yet (status ${document.status})`, { code: 'report_not_ready' });
-    if (format === 'sarif') ctx.body = renderSarif(report);
-    else if (format === 'cyclonedx') {
-      ctx.type = 'application/vnd.cyclonedx+json';
-      ctx.body = renderCycloneDx(report);
-    } else {
-      ctx.type = 'text/html';
-      ctx.body = renderHtml(report);
-    }
+    const render = async (): Promise<string> => {
+      const document = await deps.status.document(head, filter);
+      if (format === 'json') return JSON.stringify(document);
+      const report = reportOf(document);
+      if (!report) throw new NotFoundError(`image ${digest} has no report yet (status ${document.status})`, { code: 'report_not_ready' });
+      if (format === 'sarif') return JSON.stringify(renderSarif(report));
+      if (format === 'cyclonedx') return JSON.stringify(renderCycloneDx(report));
+      return renderHtml(report);
+    };
+    ctx.type = format === 'html' ? 'text/html' : format === 'cyclonedx' ? 'application/vnd.cyclonedx+json' : format === 'sarif' ? 'application/sarif+json' : 'application/json';
+    ctx.body = await bodies.get(etag, render);
   });
 
   // Repository names hold slashes: `/repositories/team/app/tags/v1`.
@@ -103,7 +106,7 @@ export function apiRoutes(deps: ApiRoutesDeps): Router {
     const registry = typeof ctx.query.registry === 'string' ? ctx.query.registry : null;
     const found = await deps.status.tag(registry, repository, tag);
     if (!found) throw new NotFoundError(`tag ${repository}:${tag} is not known`);
-    const status = await deps.status.status(found.digest, findingFilter(ctx));
+    const status = await visibleStatus(ctx, deps.status, found.digest, findingFilter(ctx));
     ctx.set('Cache-Control', 'no-cache');
     ctx.body = { registry: found.registry, repository, tag, digest: found.digest, status };
   });
@@ -186,18 +189,27 @@ function waitSeconds(ctx: Context, max: number): number {
   return Math.min(wait, max);
 }
 
-/** The status, if the caller may read one of the repositories it is known under; 404 otherwise. */
-async function visibleStatus(ctx: Context, service: ImageStatusService, digest: string, filter: FindingFilter): Promise<ImageStatus> {
+/**
+ * What decides the image's status, narrowed to the repositories the caller may read (its platform
+ * images' too); 404 when it is in none of them, as when it is not known.
+ */
+async function visibleHead(ctx: Context, service: ImageStatusService, digest: string): Promise<StatusHead> {
   const access = accessOf(ctx);
   if (!access.all) access.assertAuthenticated();
-  const status = await service.status(digest, filter);
-  if (!status) throw new NotFoundError(`image ${digest} is not known`);
+  const head = await service.head(digest);
+  if (!head) throw new NotFoundError(`image ${digest} is not known`);
   if (!access.all) {
-    const visible = await filterReadable(access, status.repositories.map((r) => r.repository));
-    if (visible.length === 0) throw new NotFoundError(`image ${digest} is not known`);
-    status.repositories = status.repositories.filter((r) => visible.includes(r.repository));
+    const all = [...new Set([head, ...(head.children ?? [])].flatMap((h) => h.locations.map((l) => l.repository)))];
+    const visible = new Set(await filterReadable(access, all));
+    if (!head.locations.some((l) => visible.has(l.repository))) throw new NotFoundError(`image ${digest} is not known`);
+    for (const h of [head, ...(head.children ?? [])]) h.locations = h.locations.filter((l) => visible.has(l.repository));
   }
-  return status;
+  return head;
+}
+
+/** The status document, if the caller may read one of the repositories it is known under; 404 otherwise. */
+async function visibleStatus(ctx: Context, service: ImageStatusService, digest: string, filter: FindingFilter): Promise<ImageStatus> {
+  return service.document(await visibleHead(ctx, service, digest), filter);
 }
 
 function reportOf(status: ImageStatus): ImageReport | ReturnType<typeof buildIndexReport> | null {
@@ -212,12 +224,6 @@ function reportOf(status: ImageStatus): ImageReport | ReturnType<typeof buildInd
     generatedAt: new Date(),
     manifests: reports,
   });
-}
-
-function statusEtag(document: ImageStatus, format: string): string {
-  // generatedAt changes on every recomputation even when nothing else does: leave it out.
-  const strip = (s: ImageStatus): unknown => ({ ...s, report: s.report ? { ...s.report, generatedAt: undefined } : null, manifests: s.manifests?.map(strip) });
-  return ImageStatusService.etag([format, strip(document)]);
 }
 
 function nextQuery(ctx: Context, cursor: number): string {
