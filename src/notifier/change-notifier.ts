@@ -5,6 +5,7 @@ import { SEVERITIES, type CvssScore, type Severity } from '../ecosystems/vulnera
 import type { Logger } from '../log/create-logger.ts';
 import { checkRecord } from '../matcher/check-record.ts';
 import type { ImageReport } from '../matcher/image-report.ts';
+import type { Finding } from '../matcher/finding.ts';
 import type { CandidateRecord, MatchPackage } from '../matcher/match-input.ts';
 import { writeOutbox, type OutboxEntry } from '../store/notification-store.ts';
 import type { Subscription } from '../store/subscription-store.ts';
@@ -112,7 +113,17 @@ export class ChangeNotifier {
 
   /** `new-image` rows for an image's first report (call in the transaction that stores it, or right after). */
   async onFirstReport(db: Knex | Knex.Transaction, manifestId: number, report: ImageReport): Promise<number> {
-    if (report.findings.length === 0) return 0;
+    return this.onFindings(db, manifestId, report, report.findings, 'new-image');
+  }
+
+  /**
+   * Outbox rows for some findings of one image's report, as `event` (`new-image` for a first
+   * report; `exception-expired` when an accepted finding comes back): one per covering
+   * subscription and finding, deduplicated on (subscription, image, vulnerability, package,
+   * event, `dedupeSuffix`), so writing the same again adds nothing. Returns the rows written.
+   */
+  async onFindings(db: Knex | Knex.Transaction, manifestId: number, report: ImageReport, findings: readonly Finding[], event: NotificationEvent, dedupeSuffix = ''): Promise<number> {
+    if (findings.length === 0) return 0;
     const subscriptions = await liveSubscriptions(db);
     if (subscriptions.length === 0) return 0;
     const locations = (await locationsOf(db, [manifestId])).get(manifestId) ?? [];
@@ -120,13 +131,13 @@ export class ChangeNotifier {
     const platform = report.image.platform ? `${report.image.platform.os}/${report.image.platform.architecture}${report.image.platform.variant ? `/${report.image.platform.variant}` : ''}` : null;
     const layerOf = new Map(report.packages.map((p) => [p.id, p.introducedIn]));
     const entries: OutboxEntry[] = [];
-    for (const finding of report.findings) {
+    for (const finding of findings) {
       for (const subscription of subscriptions) {
-        const where = this.covers(subscription, 'new-image', finding.severity, locations);
+        const where = this.covers(subscription, event, finding.severity, locations);
         if (!where) continue;
         const payload: NotificationPayload = {
           version: 1,
-          event: 'new-image',
+          event,
           image: { ...where, digest: report.image.digest, platform },
           finding: {
             vulnerability: finding.vulnerability,
@@ -147,8 +158,8 @@ export class ChangeNotifier {
           subscriptionId: subscription.id,
           manifestId,
           vulnName: finding.vulnerability,
-          event: 'new-image',
-          dedupeKey: `${subscription.id}:${report.image.digest}:${finding.vulnerability}:${finding.package.name}:new-image`,
+          event,
+          dedupeKey: `${subscription.id}:${report.image.digest}:${finding.vulnerability}:${finding.package.name}:${event}${dedupeSuffix ? `:${dedupeSuffix}` : ''}`,
           payload,
         });
       }
