@@ -1,5 +1,4 @@
 import type { Knex } from 'knex';
-import picomatch from 'picomatch';
 import { severityFromCvss } from '../ecosystems/cvss/score-cvss-vector.ts';
 import { SEVERITIES, type CvssScore, type Severity } from '../ecosystems/vulnerability-record.ts';
 import type { Logger } from '../log/create-logger.ts';
@@ -10,6 +9,8 @@ import type { CandidateRecord, MatchPackage } from '../matcher/match-input.ts';
 import { writeOutbox, type OutboxEntry } from '../store/notification-store.ts';
 import type { Subscription } from '../store/subscription-store.ts';
 import { imageLinks, type NotificationEvent, type NotificationPayload } from './notification-payload.ts';
+import { fanOut } from './fan-out.ts';
+import { repositoryMatcher } from './repository-matcher.ts';
 
 /** What a diff row keeps of one side of a change (see the vulnerability store's `brief`). */
 interface Brief {
@@ -51,13 +52,6 @@ interface PackageEvent {
   record: Brief;
 }
 
-interface ImageRow {
-  manifestId: number;
-  digest: string;
-  platform: string | null;
-  layer: string | null;
-}
-
 interface Location {
   registry: string;
   repository: string;
@@ -71,7 +65,6 @@ export interface ChangeNotifierOptions {
   logger: Logger;
 }
 
-const FAN_OUT_BATCH = 2000;
 const OUTBOX_BATCH = 1000;
 
 /**
@@ -102,11 +95,29 @@ export class ChangeNotifier {
     if (diff.length === 0) return 0;
     const events = await this.packageEvents(trx, diff);
     await fillSeverityFromNvd(trx, events);
-    let written = 0;
-    for (const event of events) {
-      const images = await this.currentImages(trx, event);
-      written += await this.fanOut(trx, subscriptions, images, event, run.runId);
-    }
+    const written = await fanOut(
+      trx,
+      subscriptions,
+      events.map((e) => ({
+        packageId: e.packageId,
+        packageName: e.pkg.name,
+        event: e.event,
+        vulnerability: e.vulnerability,
+        distribution: e.distribution,
+        finding: {
+          vulnerability: e.vulnerability,
+          aliases: e.record.aliases ?? [],
+          package: e.pkg.name,
+          ecosystem: e.pkg.ecosystem,
+          installedVersion: e.pkg.version,
+          fixedVersion: e.record.fixed_version,
+          severity: e.record.severity,
+          vendorSeverity: e.record.vendor_severity,
+          links: (e.record.links ?? []).slice(0, 10),
+        },
+      })),
+      { runId: run.runId, publicBaseUrl: this.options.publicBaseUrl, currentImageDays: this.options.currentImageDays, logger: this.options.logger },
+    );
     if (written > 0) this.options.logger.info({ runId: run.runId, updater: run.updater, events: events.length, written }, 'notifier outbox written');
     return written;
   }
@@ -236,89 +247,12 @@ export class ChangeNotifier {
     return events;
   }
 
-  /** The current images holding the event's package (of the record's release, for distribution records). */
-  private async currentImages(trx: Knex.Transaction, event: PackageEvent): Promise<ImageRow[]> {
-    const days = this.options.currentImageDays;
-    const rows = await trx.raw<{ rows: { id: string; digest: string; platform_os: string | null; platform_arch: string | null; platform_variant: string | null; layer: string | null }[] }>(
-      `select m.id, m.digest, m.platform_os, m.platform_arch, m.platform_variant, l.digest as layer
-       from manifest_packages mp
-       join manifests m on m.id = mp.manifest_id
-       join layers l on l.id = mp.introduced_in
-       where mp.package_id = ? and m.kind = 'image' and m.status = 'done'
-         and (?::text is null or m.release_keys @> array[?::text])
-         and (?::text is not null or mp.owner_package_id is null)
-         and (exists (select 1 from tags t where t.manifest_id = m.id and t.deleted_at is null)
-              or exists (select 1 from manifest_children c join tags t on t.manifest_id = c.index_id and t.deleted_at is null where c.child_id = m.id)
-              or m.last_seen_at > now() - make_interval(days => ?))`,
-      [event.packageId, event.distribution, event.distribution, event.distribution, days],
-    );
-    return rows.rows.map((r) => ({
-      manifestId: Number(r.id),
-      digest: r.digest,
-      platform: r.platform_os && r.platform_arch ? `${r.platform_os}/${r.platform_arch}${r.platform_variant ? `/${r.platform_variant}` : ''}` : null,
-      layer: r.layer,
-    }));
-  }
-
-  private async fanOut(trx: Knex.Transaction, subscriptions: readonly Subscription[], images: readonly ImageRow[], event: PackageEvent, runId: number): Promise<number> {
-    let written = 0;
-    for (let i = 0; i < images.length; i += FAN_OUT_BATCH) {
-      const batch = images.slice(i, i + FAN_OUT_BATCH);
-      const locations = await locationsOf(trx, batch.map((b) => b.manifestId));
-      const entries: OutboxEntry[] = [];
-      for (const image of batch) {
-        const where = locations.get(image.manifestId) ?? [];
-        if (where.length === 0) continue;
-        for (const subscription of subscriptions) {
-          const location = this.covers(subscription, event.event, event.record.severity, where);
-          if (!location) continue;
-          const payload: NotificationPayload = {
-            version: 1,
-            event: event.event,
-            image: { ...location, digest: image.digest, platform: image.platform },
-            finding: {
-              vulnerability: event.vulnerability,
-              aliases: event.record.aliases ?? [],
-              package: event.pkg.name,
-              ecosystem: event.pkg.ecosystem,
-              installedVersion: event.pkg.version,
-              fixedVersion: event.record.fixed_version,
-              severity: event.record.severity,
-              vendorSeverity: event.record.vendor_severity,
-              layer: image.layer,
-              links: (event.record.links ?? []).slice(0, 10),
-            },
-            links: imageLinks(this.options.publicBaseUrl, image.digest),
-            occurredAt: new Date().toISOString(),
-          };
-          entries.push({
-            subscriptionId: subscription.id,
-            manifestId: image.manifestId,
-            vulnName: event.vulnerability,
-            event: event.event,
-            updateRunId: runId,
-            dedupeKey: `${subscription.id}:${image.digest}:${event.vulnerability}:${event.pkg.name}:${event.event}:run${runId}`,
-            payload,
-          });
-        }
-      }
-      for (let j = 0; j < entries.length; j += OUTBOX_BATCH) written += (await writeOutbox(trx, entries.slice(j, j + OUTBOX_BATCH))).length;
-    }
-    return written;
-  }
-
   /** The first of the image's locations the subscription covers for this event and severity, or null. */
   private covers(subscription: Subscription, event: NotificationEvent, severity: Severity, locations: readonly Location[]): Location | null {
     if (!subscription.events.includes(event)) return null;
     if (SEVERITIES.indexOf(severity) < SEVERITIES.indexOf(subscription.minSeverity)) return null;
-    const allowed = subscription.target.allowedRepositories ?? null;
-    const match = picomatch(subscription.repositories);
-    for (const l of locations) {
-      if (subscription.registry !== null && subscription.registry !== l.registry) continue;
-      if (allowed !== null && !allowed.includes(l.repository)) continue;
-      if (match(l.repository)) return l;
-    }
-    return null;
+    const covers = repositoryMatcher(subscription);
+    return locations.find((l) => covers(l.registry, l.repository)) ?? null;
   }
 }
 
@@ -369,13 +303,14 @@ async function locationsOf(db: Knex | Knex.Transaction, manifestIds: readonly nu
           holders as (select t.manifest_id, t.manifest_id as holder from targets t
                       union select t.manifest_id, c.index_id from targets t join manifest_children c on c.child_id = t.manifest_id)
      select h.manifest_id, g.name as registry, r.name as repository,
-            array_remove(array_agg(distinct tg.name) filter (where tg.manifest_id = h.holder and tg.deleted_at is null), null) as tags
+            array_remove(array_agg(distinct tg.name), null) as tags
      from holders h
      join repository_manifests rm on rm.manifest_id = h.holder and rm.deleted_at is null
      join repositories r on r.id = rm.repository_id
      join registries g on g.id = r.registry_id
-     left join tags tg on tg.repository_id = r.id
-     group by h.manifest_id, g.name, r.name`,
+     left join tags tg on tg.repository_id = r.id and tg.manifest_id = h.holder and tg.deleted_at is null
+     group by h.manifest_id, g.name, r.name
+     order by h.manifest_id, g.name, r.name`,
     [[...manifestIds]] as unknown as Knex.RawBinding[],
   );
   for (const r of rows) {

@@ -64,6 +64,9 @@ export class NotificationDeliverer {
   private readonly observer: DeliveryObserver;
   private readonly random: () => number;
   private readonly limiter: TokenBucketLimiter;
+  private readonly maxBatchedPerPass: number;
+  /** The last pass batched as many deliveries as one pass takes: more rows may wait. */
+  private backlog = false;
   private wakeUp: (() => void) | null = null;
   private woken = false;
 
@@ -80,6 +83,7 @@ export class NotificationDeliverer {
     this.observer = options.observer ?? NOOP_DELIVERY_OBSERVER;
     this.random = options.random ?? Math.random;
     this.limiter = new TokenBucketLimiter(config.rateLimit);
+    this.maxBatchedPerPass = Math.max(16, config.concurrency * 8);
   }
 
   /**
@@ -88,7 +92,9 @@ export class NotificationDeliverer {
    */
   async runOnce(signal?: AbortSignal): Promise<DeliveryRunSummary> {
     const summary: DeliveryRunSummary = { queued: 0, delivered: 0, failed: 0, dead: 0, deferred: 0 };
-    const created = await this.store.batchPending({ windowSeconds: this.config.batching.windowSeconds, maxBatchSize: this.config.batching.maxBatchSize });
+    // A bounded number of deliveries per pass, so sending starts at once however many rows wait.
+    const created = await this.store.batchPending({ windowSeconds: this.config.batching.windowSeconds, maxBatchSize: this.config.batching.maxBatchSize, maxDeliveries: this.maxBatchedPerPass });
+    this.backlog = created.length >= this.maxBatchedPerPass;
     if (created.length > 0) {
       const perChannel = new Map<NotificationChannel, { deliveries: number; notifications: number }>();
       for (const d of created) {
@@ -130,7 +136,7 @@ export class NotificationDeliverer {
       try {
         this.woken = false;
         const summary = await this.runOnce(signal);
-        const busy = summary.delivered + summary.failed + summary.dead + summary.deferred >= MAX_ATTEMPTS_PER_RUN;
+        const busy = summary.delivered + summary.failed + summary.dead + summary.deferred >= MAX_ATTEMPTS_PER_RUN || this.backlog;
         const due = await this.store.nextDueAt();
         if (busy) waitMs = 0;
         else if (due !== null) waitMs = Math.min(waitMs, Math.max(0, due.getTime() - Date.now()));

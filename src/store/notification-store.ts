@@ -230,7 +230,7 @@ function fromSummaryRow(r: SummaryRow): DeliverySummary {
 const SUMMARY_COLUMNS = `
   d.id, d.subscription_id, s.name as subscription_name, s.channel, d.state, d.attempts, d.next_attempt_at,
   d.last_error, d.created_at, d.last_attempt_at, d.delivered_at,
-  (select count(*) from notifications n where n.delivery_id = d.id) as notification_count`;
+  (select count(*) from notifications n where n.delivery_id = d.id and exists (select 1 from manifests m where m.id = n.manifest_id)) as notification_count`;
 
 /**
  * Writes outbox rows through `db` (the caller's transaction, so they exist exactly when the change
@@ -238,21 +238,23 @@ const SUMMARY_COLUMNS = `
  */
 export async function writeOutbox(db: Knex | Knex.Transaction, entries: readonly OutboxEntry[]): Promise<string[]> {
   if (entries.length === 0) return [];
-  const rows = await db('notifications')
-    .insert(
-      entries.map((e) => ({
-        subscription_id: e.subscriptionId,
-        manifest_id: e.manifestId,
-        vuln_name: e.vulnName,
-        event: e.event,
-        update_run_id: e.updateRunId ?? null,
-        dedupe_key: e.dedupeKey,
-        payload: JSON.stringify(e.payload),
-      })),
-    )
-    .onConflict('dedupe_key')
-    .ignore()
-    .returning<{ id: string }[]>('id');
+  const { rows } = await db.raw<{ rows: { id: string }[] }>(
+    `insert into notifications (subscription_id, manifest_id, vuln_name, event, update_run_id, dedupe_key, payload)
+     select u.subscription_id, u.manifest_id, u.vuln_name, u.event, u.update_run_id, md5(u.dedupe_key)::uuid, u.payload::json
+       from unnest(?::uuid[], ?::bigint[], ?::text[], ?::text[], ?::bigint[], ?::text[], ?::text[])
+            as u(subscription_id, manifest_id, vuln_name, event, update_run_id, dedupe_key, payload)
+     on conflict (dedupe_key) where dedupe_key is not null do nothing
+     returning id`,
+    [
+      entries.map((e) => e.subscriptionId),
+      entries.map((e) => e.manifestId),
+      entries.map((e) => e.vulnName),
+      entries.map((e) => e.event),
+      entries.map((e) => e.updateRunId ?? null),
+      entries.map((e) => e.dedupeKey),
+      entries.map((e) => JSON.stringify(e.payload)),
+    ] as unknown as Knex.RawBinding[],
+  );
   return rows.map((r) => r.id);
 }
 
@@ -268,15 +270,19 @@ export class PgNotificationStore implements NotificationStore {
     const { windowSeconds, maxBatchSize } = options;
     const maxDeliveries = options.maxDeliveries ?? 1000;
     if (!(windowSeconds >= 0) || !Number.isInteger(maxBatchSize) || maxBatchSize < 1) throw new RangeError('batching needs windowSeconds >= 0 and a whole maxBatchSize >= 1');
+    // Per live subscription, at most a batch of its oldest waiting rows is looked at (through the
+    // undelivered index), however many wait.
     const { rows: due } = await this.knex.raw<{ rows: { subscription_id: string; channel: NotificationChannel }[] }>(
-      `select n.subscription_id, s.channel
-         from notifications n join subscriptions s on s.id = n.subscription_id
-        where n.delivery_id is null and s.deleted_at is null
-        group by n.subscription_id, s.channel
-       having count(*) >= ? or min(n.created_at) <= now() - make_interval(secs => ?)
-        order by min(n.created_at)
+      `select s.id as subscription_id, s.channel
+         from subscriptions s
+         cross join lateral (
+           select count(*) as n, min(x.created_at) as oldest
+             from (select created_at from notifications n where n.subscription_id = s.id and n.delivery_id is null order by created_at limit ?) x
+         ) w
+        where s.deleted_at is null and w.n > 0 and (w.n >= ? or w.oldest <= now() - make_interval(secs => ?))
+        order by w.oldest
         limit ?`,
-      [maxBatchSize, windowSeconds, maxDeliveries],
+      [maxBatchSize, maxBatchSize, windowSeconds, maxDeliveries],
     );
     const created: CreatedDelivery[] = [];
     for (const { subscription_id: subscriptionId, channel } of due) {
@@ -358,7 +364,8 @@ export class PgNotificationStore implements NotificationStore {
                           'id', n.id, 'subscription_id', n.subscription_id, 'manifest_id', n.manifest_id,
                           'vuln_name', n.vuln_name, 'event', n.event, 'update_run_id', n.update_run_id,
                           'payload', n.payload, 'created_at', n.created_at) order by n.created_at, n.id)
-                          from notifications n where n.delivery_id = c.id), '[]'::json) as notifications
+                          from notifications n where n.delivery_id = c.id
+                           and exists (select 1 from manifests m where m.id = n.manifest_id)), '[]'::json) as notifications
          from claimed c join subscriptions s on s.id = c.subscription_id
         order by c.next_attempt_at, c.id`,
       [limit, leaseSeconds],
@@ -468,7 +475,9 @@ export class PgNotificationStore implements NotificationStore {
   async notificationsOf(deliveryId: string, page: { limit: number; after?: string }): Promise<OutboxNotification[]> {
     if (!UUID.test(deliveryId) || (page.after !== undefined && !UUID.test(page.after))) return [];
     const limit = Math.min(MAX_PAGE, Math.max(1, Math.floor(page.limit)));
-    const query = this.knex('notifications').where({ delivery_id: deliveryId });
+    const query = this.knex('notifications')
+      .where({ delivery_id: deliveryId })
+      .whereExists((q) => q.select(1).from('manifests').whereRaw('manifests.id = notifications.manifest_id'));
     if (page.after !== undefined) {
       query.whereRaw('(created_at, id) > (select created_at, id from notifications where id = ?)', [page.after]);
     }
