@@ -45,11 +45,12 @@ export async function fanOut(trx: Knex.Transaction, subscriptions: readonly Subs
     options.logger.debug({ step: name, ms: Math.round(now - last), ...(rows === undefined ? {} : { rows }) }, 'notifier fan-out step');
     last = now;
   };
-  // One event per (package name, vulnerability, change, release): the stored packages of that name
-  // (versions, architectures) together, so an image gets one row however many of them it holds.
+  // One event per finding (package name and version, vulnerability, change, release): stored
+  // packages that differ only in what a notification does not show (architecture, path) together,
+  // so an image gets one row however many of them it holds.
   const merged = new Map<string, { event: FanOutEvent; packageIds: number[] }>();
   for (const e of events) {
-    const key = `${e.packageName}\u0000${e.vulnerability}\u0000${e.event}\u0000${e.distribution ?? ''}`;
+    const key = `${e.event}\u0000${e.distribution ?? ''}\u0000${JSON.stringify(e.finding)}`;
     const entry = merged.get(key);
     if (entry) entry.packageIds.push(e.packageId);
     else merged.set(key, { event: e, packageIds: [e.packageId] });
