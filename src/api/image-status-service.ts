@@ -167,6 +167,14 @@ export class ImageStatusService {
       );
       head.children = children.rows.map(toHead);
     }
+    // A done image whose report is not cached (dropped by a feed run, or marked stale) gets it made
+    // now: the validator must name the report the document will carry, or two invalidations in a
+    // row would share the validator of "no report".
+    for (const h of [head, ...(head.children ?? [])]) {
+      if (h.row.kind === 'image' && h.row.status === 'done' && (h.reportEtag === null || h.reportEtag.startsWith('"stale-'))) {
+        h.reportEtag = (await this.reports.report(Number(h.row.id))).etag;
+      }
+    }
     return head;
   }
 

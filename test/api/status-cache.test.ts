@@ -144,3 +144,36 @@ test.serial('while the listener is disconnected nothing is served from memory; i
   await other.deleteTag(repo, 'v1');
   t.deepEqual((await changed(t, digestOf('c'), after.etag)).json.repositories[0].tags, ['v2']);
 });
+
+test.serial('reports dropped twice in a row (feed runs elsewhere): each poll carries the report of the data of the moment', async (t) => {
+  const { other, registryId, db } = t.context;
+  const m = await other.upsertManifest(image('npm-app'));
+  const repo = await other.repositoryId(registryId, 'team/npm');
+  await other.linkToRepository(repo, m);
+  await other.setTag(repo, 'v1', m);
+  const [layer] = await db.knex('layers').insert({ digest: digestOf('npm-layer'), size: 1 }).returning('id');
+  await db.knex('manifest_layers').insert({ manifest_id: m, position: 0, layer_id: layer.id });
+  const [pkg] = await db.knex('packages').insert({ key: 'npm:left-pad@1.0.0', ecosystem: 'npm', name: 'left-pad', version: '1.0.0' }).returning('id');
+  await db.knex('manifest_packages').insert({ manifest_id: m, package_id: pkg.id, path: 'app/node_modules/left-pad/package.json', introduced_in: layer.id });
+  await other.setStatus(m, 'done');
+  const clean = await get(t, digestOf('npm-app'));
+  t.deepEqual(clean.json.report.findings, []);
+
+  // A feed run adds an advisory (and drops the image's report, as runs do).
+  const [run] = await db.knex('update_runs').insert({ updater: 'osv-npm', state: 'changed' }).returning('id');
+  await db.knex('vulnerabilities').insert({
+    updater: 'osv-npm', vkey: 'GHSA-test-0001/left-pad', content_hash: '1', name: 'GHSA-test-0001', ecosystem: 'npm', distribution: null,
+    package_name: 'left-pad', affected_range: JSON.stringify({ events: [{ introduced: '0' }, { fixed: '1.3.0' }] }), state: 'fixed',
+    normalized_severity: 'High', first_run_id: run.id, last_run_id: run.id,
+  });
+  await db.knex('reports').where({ manifest_id: m }).delete();
+  const affected = await changed(t, digestOf('npm-app'), clean.etag);
+  t.deepEqual(affected.json.report.findings.map((f: { vulnerability: string }) => f.vulnerability), ['GHSA-test-0001']);
+
+  // The next run withdraws it (and drops the report again): the poll must not get the previous document.
+  await db.knex('vulnerabilities').where({ vkey: 'GHSA-test-0001/left-pad' }).delete();
+  await db.knex('update_runs').insert({ updater: 'osv-npm', state: 'changed' });
+  await db.knex('reports').where({ manifest_id: m }).delete();
+  const withdrawn = await changed(t, digestOf('npm-app'), affected.etag);
+  t.deepEqual(withdrawn.json.report.findings, []);
+});
