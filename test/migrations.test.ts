@@ -15,6 +15,7 @@ const EXPECTED_TABLES = [
   'layers', 'manifest_layers', 'scanners', 'layer_scans', 'distributions', 'layer_distributions', 'packages',
   'layer_packages', 'layer_whiteouts', 'manifest_packages', 'vulnerabilities', 'update_runs', 'update_diffs',
   'enrichments', 'reports', 'subscriptions', 'notification_deliveries', 'notifications', 'webhook_events',
+  'custom_advisories', 'vex_documents', 'vex_statements', 'exceptions', 'image_layer_chains',
 ];
 
 async function tables(knex: Knex): Promise<string[]> {

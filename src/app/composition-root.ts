@@ -49,6 +49,19 @@ import { migrateLatest, migrationNames } from '../store/migrations.ts';
 import { PgSystemStore } from '../store/system-store.ts';
 import { PgStatusChangeListener } from '../store/status-change-listener.ts';
 import { Readiness } from './readiness.ts';
+import { CUSTOM_UPDATER } from '../advisories/advisory-document.ts';
+import { AdvisoryService } from '../advisories/advisory-service.ts';
+import { PgAdvisoryStore } from '../advisories/advisory-store.ts';
+import { PgDecisionSource } from '../decisions/pg-decision-source.ts';
+import { withDecisions } from '../decisions/with-decisions.ts';
+import { EXCEPTION_EXPIRY_QUEUE, ExceptionExpirySchedule } from '../exceptions/exception-expiry-schedule.ts';
+import { ExceptionService } from '../exceptions/exception-service.ts';
+import { PgExceptionStore } from '../exceptions/exception-store.ts';
+import { advisoryRoutes } from '../http/routes/advisory-routes.ts';
+import { exceptionRoutes } from '../http/routes/exception-routes.ts';
+import { vexRoutes } from '../http/routes/vex-routes.ts';
+import { VexService } from '../vex/vex-service.ts';
+import { PgVexStore } from '../vex/vex-store.ts';
 
 /** A built Lookout process: every part wired, nothing started yet. */
 export interface Lookout {
@@ -65,6 +78,12 @@ export interface Lookout {
   readonly feeds: FeedService;
   readonly reports: ReportService;
   readonly vulnerabilities: VulnerabilityStore;
+  /** The operator's own advisories (applied as the `custom` feed). */
+  readonly advisories: AdvisoryService;
+  /** Imported VEX documents. */
+  readonly vex: VexService;
+  /** Findings accepted until a date. */
+  readonly exceptions: ExceptionService;
   /** Catalog walks that catch pushes and deletes a registry never announced. */
   readonly reconciler: RegistryReconciler;
   /** Writes what the config defines into the database (registries, subscriptions); `start` does it first. */
@@ -176,10 +195,15 @@ async function assemble(config: Config, options: BuildOptions, database: Databas
     },
   });
   reconciler.defineSchedule(queue);
-  const reports = new ReportService({ knex: database.knex });
+  // Operator decisions (VEX, exceptions) apply to every report; operator advisories win ties with feeds.
+  const decisions = new PgDecisionSource(database.knex);
+  const reports = new ReportService({ knex: database.knex, decisions, options: { updaterPriority: [CUSTOM_UPDATER] } });
   const subscriptions = new PgSubscriptionStore(database.knex);
 
   const changeNotifier = new ChangeNotifier({ publicBaseUrl: config.notifier.publicBaseUrl, currentImageDays: config.notifier.currentImageDays, logger });
+  // A data change's outbox rows, less those of findings an operator decision suppresses; the
+  // reports it dropped marked stale, so status validators move on.
+  const onApplied = withDecisions((trx, run) => changeNotifier.onRunApplied(trx, run), decisions);
   const notifierConfig = toNotifierConfig(config);
   const notifications = new PgNotificationStore(database.knex);
   const webhookSender = new WebhookSender({ ...notifierConfig.webhook });
@@ -212,7 +236,7 @@ async function assemble(config: Config, options: BuildOptions, database: Databas
       store: vulnerabilities,
       databaseUrl: database.url,
       logger,
-      onApplied: (trx, run) => changeNotifier.onRunApplied(trx, run),
+      onApplied,
     }),
     store: vulnerabilities,
     logger,
@@ -221,8 +245,42 @@ async function assemble(config: Config, options: BuildOptions, database: Databas
     if (outcome.counts.notifications > 0) deliverer?.wake();
   });
   feeds.defineSchedule(queue);
+
+  const advisories = new AdvisoryService({
+    store: new PgAdvisoryStore(database.knex),
+    vulnerabilities,
+    onApplied,
+    databaseUrl: database.url,
+    logger,
+    maxAdvisories: config.advisories.maxAdvisories,
+    onNotified: () => deliverer?.wake(),
+  });
+  const vex = new VexService({ store: new PgVexStore(database.knex), limits: { maxBytes: config.vex.maxDocumentBytes, maxStatements: config.vex.maxStatements }, logger });
+  const exceptions = new ExceptionService({
+    store: new PgExceptionStore(database.knex),
+    reports,
+    decisions,
+    notify: (manifestId, report, findings, event, dedupeSuffix) => changeNotifier.onFindings(database.knex, manifestId, report, findings, event, dedupeSuffix),
+    logger,
+    maxDurationDays: config.exceptions.maxDurationDays,
+    onNotified: () => deliverer?.wake(),
+  });
+  const expirySchedule = new ExceptionExpirySchedule({
+    service: exceptions,
+    intervalSeconds: config.exceptions.checkIntervalSeconds,
+    logger,
+    // An advisory stored while applying it failed is applied here.
+    chores: [{ name: 'advisories', run: () => advisories.sync() }],
+  });
+  expirySchedule.define(queue);
   /** Which role works each queue. */
-  const queueRoles: Record<string, Role> = { [REGISTRY_EVENT_QUEUE]: 'worker', [INDEX_MANIFEST_QUEUE]: 'worker', [RECONCILE_QUEUE]: 'worker', [FEED_UPDATE_QUEUE]: 'updater' };
+  const queueRoles: Record<string, Role> = {
+    [REGISTRY_EVENT_QUEUE]: 'worker',
+    [INDEX_MANIFEST_QUEUE]: 'worker',
+    [RECONCILE_QUEUE]: 'worker',
+    [FEED_UPDATE_QUEUE]: 'updater',
+    [EXCEPTION_EXPIRY_QUEUE]: 'worker',
+  };
 
   const readiness = new Readiness(new PgSystemStore(database.knex), migrationNames());
   const routers = [healthRoutes({ readiness, metrics: config.metrics.enabled ? metrics : null })];
@@ -284,6 +342,9 @@ async function assemble(config: Config, options: BuildOptions, database: Databas
         auth: apiAuth,
         bodyLimitBytes: config.server.bodyLimitBytes,
       }),
+      advisoryRoutes({ service: advisories, auth: apiAuth, bodyLimitBytes: config.server.bodyLimitBytes }),
+      vexRoutes({ service: vex, auth: apiAuth, bodyLimitBytes: config.server.bodyLimitBytes }),
+      exceptionRoutes({ service: exceptions, auth: apiAuth, bodyLimitBytes: config.server.bodyLimitBytes }),
     );
   }
   const app = createApp({
@@ -315,6 +376,9 @@ async function assemble(config: Config, options: BuildOptions, database: Databas
     feeds,
     vulnerabilities,
     reports,
+    advisories,
+    vex,
+    exceptions,
     reconciler,
     syncConfig,
     async start() {
@@ -324,6 +388,7 @@ async function assemble(config: Config, options: BuildOptions, database: Databas
       if (runsWorkers) dispatcher.start();
       if (config.roles.includes('updater')) await feeds.startSchedule(queue);
       if (runsWorkers) await reconciler.startSchedule(queue);
+      if (runsWorkers) await expirySchedule.start(queue);
       if (deliverer) delivering = deliverer.run(stopDelivering.signal);
       server = createServer({ requestTimeout: config.server.requestTimeoutSeconds * 1000 }, app.callback());
       server.keepAliveTimeout = 5_000;

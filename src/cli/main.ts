@@ -7,6 +7,8 @@ import { configCommand } from './config-command.ts';
 import { registerFeedsCommands } from './feeds-command.ts';
 import { registerScanCommand } from './scan-command.ts';
 import { registerExplainCommand } from './explain-command.ts';
+import { registerAdvisoriesCommands } from './advisories-command.ts';
+import { registerVexCommands } from './vex-command.ts';
 import { migrateCommand } from './migrate-command.ts';
 import { serveCommand } from './serve-command.ts';
 import { vercmpCommand } from './vercmp-command.ts';
@@ -51,6 +53,8 @@ export function buildProgram(): Command {
   registerFeedsCommands(program);
   registerScanCommand(program);
   registerExplainCommand(program);
+  registerAdvisoriesCommands(program);
+  registerVexCommands(program);
 
   return program;
 }

@@ -11,6 +11,8 @@ import { RegistryError } from '../registry/registry-error.ts';
 import { EXIT } from './exit-codes.ts';
 import { scanImage, ScanInputError } from './scan-image.ts';
 import { withLookout } from './with-lookout.ts';
+import { renderCycloneDxVex } from '../vex/render-cyclonedx-vex.ts';
+import { renderOpenVex } from '../vex/render-openvex.ts';
 
 interface ScanFlags {
   format: string;
@@ -21,9 +23,10 @@ interface ScanFlags {
   platform?: string[];
   output?: string;
   includeKernelHeaders?: boolean;
+  includeSuppressed?: boolean;
 }
 
-const FORMATS = ['table', 'json', 'sarif', 'cyclonedx', 'html'];
+const FORMATS = ['table', 'json', 'sarif', 'cyclonedx', 'html', 'openvex', 'cyclonedx-vex'];
 
 /** `lookout scan IMAGE`. */
 export function registerScanCommand(program: Command): void {
@@ -38,6 +41,7 @@ export function registerScanCommand(program: Command): void {
     .option('--fail-on <severity>', 'exit 1 when a finding at or above this severity remains')
     .option('--platform <os/arch>', 'scan only this platform of a multi-platform image (repeatable)', (v: string, acc: string[] = []) => [...acc, v])
     .option('--output <file>', 'write the report to a file instead of standard output')
+    .option('--include-suppressed', 'also show findings a VEX statement or an exception suppressed, with why (always in VEX formats)')
     .action(scanCommand);
 }
 
@@ -46,7 +50,12 @@ async function scanCommand(image: string, flags: ScanFlags): Promise<void> {
   let filter: FindingFilter;
   let threshold;
   try {
-    filter = { ...(flags.severity ? { severities: parseSeverityList(flags.severity) } : {}), ...(flags.ignoreUnfixed ? { ignoreUnfixed: true } : {}) };
+    const vex = flags.format === 'openvex' || flags.format === 'cyclonedx-vex';
+    filter = {
+      ...(flags.severity ? { severities: parseSeverityList(flags.severity) } : {}),
+      ...(flags.ignoreUnfixed ? { ignoreUnfixed: true } : {}),
+      ...(flags.includeSuppressed || vex ? { includeSuppressed: true } : {}),
+    };
     threshold = flags.failOn ? parseSeverity(flags.failOn) : null;
   } catch (err) {
     return usage((err as Error).message);
@@ -105,6 +114,10 @@ function render(report: ImageReport | IndexReport, flags: ScanFlags): string {
       return JSON.stringify(renderCycloneDx(report), null, 2);
     case 'html':
       return renderHtml(report);
+    case 'openvex':
+      return JSON.stringify(renderOpenVex(report), null, 2);
+    case 'cyclonedx-vex':
+      return JSON.stringify(renderCycloneDxVex(report), null, 2);
     default:
       return renderTable(report, { color: process.stdout.isTTY === true && !flags.output });
   }

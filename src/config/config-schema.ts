@@ -268,6 +268,28 @@ const compatSchema = z.strictObject({
   }),
 });
 
+/** Operator advisories (`/api/v1/advisories`, `lookout advisories`). */
+const advisoriesSchema = z.strictObject({
+  /** Most active advisories (each is matched like a feed record). */
+  maxAdvisories: z.number().int().min(1).max(1_000_000),
+});
+
+/** VEX documents (`/api/v1/vex`, `lookout vex import`). */
+const vexSchema = z.strictObject({
+  /** Largest document read (the API's body is also bounded by server.bodyLimitBytes). */
+  maxDocumentBytes: positiveInt,
+  /** Most (statement, product) pairs in one document. */
+  maxStatements: z.number().int().min(1).max(1_000_000),
+});
+
+/** Exceptions (`/api/v1/exceptions`). */
+const exceptionsSchema = z.strictObject({
+  /** Longest an exception may last from its creation. */
+  maxDurationDays: z.number().int().min(1).max(3650),
+  /** How often the worker role looks for exceptions that expired. */
+  checkIntervalSeconds: z.number().int().min(5).max(86_400),
+});
+
 /** The whole configuration, as validated once at start. */
 export const configSchema = z
   .strictObject({
@@ -287,6 +309,9 @@ export const configSchema = z
     notifier: notifierSchema,
     subscriptions: z.array(subscriptionSchema),
     compat: compatSchema,
+    advisories: advisoriesSchema,
+    vex: vexSchema,
+    exceptions: exceptionsSchema,
   })
   .superRefine((config, ctx) => {
     const seen = new Set<string>();

@@ -13,6 +13,12 @@ export const OPENAPI_DOCUMENT = {
       digest: { name: 'digest', in: 'path', required: true, schema: { type: 'string', pattern: '^sha(256|512):[a-f0-9]+$' } },
       severity: { name: 'severity', in: 'query', schema: { type: 'string' }, description: 'Comma-separated severities to keep: Unknown, Negligible, Low, Medium, High, Critical.' },
       fixable: { name: 'fixable', in: 'query', schema: { type: 'boolean' }, description: 'true: only findings with a fixed version; false: only those without.' },
+      suppressed: {
+        name: 'suppressed',
+        in: 'query',
+        schema: { enum: ['include', 'exclude'] },
+        description: 'include: the findings a VEX statement or an exception suppressed are kept, in report.suppressedFindings, each with its suppression (by, id, status, justification, reason, author, expires). They never count in the summary.',
+      },
     },
     schemas: {
       Error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' } } },
@@ -69,6 +75,58 @@ export const OPENAPI_DOCUMENT = {
           notificationCount: { type: 'integer' },
         },
       },
+      Advisory: {
+        type: 'object',
+        required: ['id', 'affected'],
+        additionalProperties: false,
+        description: 'An operator advisory, matched like feed data (findings show source.updater "custom").',
+        properties: {
+          id: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$' },
+          aliases: { type: 'array', maxItems: 50, items: { type: 'string' } },
+          summary: { type: 'string', maxLength: 512 },
+          description: { type: 'string', maxLength: 8192 },
+          severity: { enum: ['Unknown', 'Negligible', 'Low', 'Medium', 'High', 'Critical'], description: 'Any case; taken from cvss when absent.' },
+          cvss: { type: 'array', maxItems: 4, items: { type: 'string' }, description: 'CVSS v2, v3.x or v4 vectors.' },
+          links: { type: 'array', maxItems: 32, items: { type: 'string', format: 'uri' } },
+          published: { type: 'string', format: 'date-time' },
+          affected: {
+            type: 'array',
+            minItems: 1,
+            maxItems: 100,
+            items: {
+              type: 'object',
+              required: ['ecosystem', 'package'],
+              description: 'Exactly one of ranges, fixedVersion or state.',
+              properties: {
+                ecosystem: { enum: ['dpkg', 'rpm', 'apk', 'pypi', 'npm', 'go', 'maven', 'gem'] },
+                distribution: { type: 'string', examples: ['alpine:3.19', 'debian:bookworm', 'debian:12', 'rhel:9'], description: 'Required for dpkg, rpm and apk; absent for language ecosystems.' },
+                package: { type: 'string' },
+                packageKind: { enum: ['binary', 'source'], description: 'Default: source for OS packages, binary otherwise.' },
+                arch: { type: 'string' },
+                repository: { type: 'string' },
+                module: { type: 'string', description: 'rpm module stream (name:stream).' },
+                ranges: { type: 'array', items: { type: 'object', properties: { events: { type: 'array', items: { type: 'object', description: 'One of {introduced}, {fixed}, {last_affected}, {limit}: a version of the ecosystem ("0" for introduced: from the first).' } } } } },
+                fixedVersion: { type: 'string', description: 'Every version before this one is affected.' },
+                state: { enum: ['not_fixed', 'will_not_fix', 'fix_deferred', 'end_of_life', 'under_investigation'], description: 'No version fixes it (yet).' },
+              },
+            },
+          },
+        },
+      },
+      NewException: {
+        type: 'object',
+        required: ['vulnerability', 'reason', 'expires'],
+        additionalProperties: false,
+        properties: {
+          vulnerability: { type: 'string', examples: ['CVE-2026-1234'] },
+          package: { type: 'string', description: 'Only findings of this package (binary or source name).' },
+          repository: { type: 'string', description: 'Only images in repositories matching this glob (team/*).' },
+          image: { type: 'string', description: 'Only this image (digest).' },
+          reason: { type: 'string', maxLength: 2000 },
+          author: { type: 'string', description: 'Required when the credentials name no subject; otherwise the subject is the author.' },
+          expires: { type: 'string', format: 'date-time', description: 'In the future, at most exceptions.maxDurationDays away.' },
+        },
+      },
       ImageStatus: {
         type: 'object',
         required: ['digest', 'mediaType', 'kind', 'status', 'repositories'],
@@ -84,7 +142,11 @@ export const OPENAPI_DOCUMENT = {
           indexedAt: { type: ['string', 'null'], format: 'date-time' },
           platform: { type: ['object', 'null'] },
           repositories: { type: 'array', items: { type: 'object', properties: { registry: { type: 'string' }, repository: { type: 'string' }, tags: { type: 'array', items: { type: 'string' } } } } },
-          report: { description: 'The vulnerability report once the status is done (summary, packages, findings with package, version, layer, vulnerability id and aliases, state, fixed version, severities, CVSS, EPSS, KEV, links).', type: ['object', 'null'] },
+          report: {
+            description:
+              'The vulnerability report once the status is done (summary, packages, findings with package, version, layer, vulnerability id and aliases, state, fixed version, severities, CVSS, EPSS, KEV, links; remediation: the package upgrades that fix them, the smallest version fixing all of a package\u2019s fixable findings, what each removes by severity, the share a plain update fixes, and whether the base image or the image\u2019s own layers bring them; suppressedFindings with ?suppressed=include).',
+            type: ['object', 'null'],
+          },
           manifests: { type: 'array', description: 'For an index: the status of each platform image.', items: { $ref: '#/components/schemas/ImageStatus' } },
         },
       },
@@ -99,7 +161,13 @@ export const OPENAPI_DOCUMENT = {
           { $ref: '#/components/parameters/digest' },
           { $ref: '#/components/parameters/severity' },
           { $ref: '#/components/parameters/fixable' },
-          { name: 'format', in: 'query', schema: { enum: ['json', 'sarif', 'cyclonedx', 'html'] } },
+          { $ref: '#/components/parameters/suppressed' },
+          {
+            name: 'format',
+            in: 'query',
+            schema: { enum: ['json', 'sarif', 'cyclonedx', 'html', 'openvex', 'cyclonedx-vex'] },
+            description: 'openvex and cyclonedx-vex export the report as VEX, with the VEX and exception decisions (suppressed findings always included).',
+          },
           { name: 'wait', in: 'query', schema: { type: 'number', maximum: 60 }, description: 'With If-None-Match: hold the request until the status changes or this many seconds pass.' },
           { name: 'If-None-Match', in: 'header', schema: { type: 'string' } },
         ],
@@ -178,6 +246,73 @@ export const OPENAPI_DOCUMENT = {
     '/api/v1/notifications/{id}': {
       parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
       get: { summary: 'One delivery', responses: { 200: { description: 'The delivery', content: { 'application/json': { schema: { $ref: '#/components/schemas/Delivery' } } } }, 404: { description: 'Unknown or not the caller’s' } } },
+    },
+    '/api/v1/advisories': {
+      get: {
+        summary: 'Operator advisories (any authenticated caller)',
+        parameters: [
+          { name: 'state', in: 'query', schema: { enum: ['active', 'all'] } },
+          { name: 'after', in: 'query', schema: { type: 'string' }, description: 'An advisory id from the previous page.' },
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500 } },
+        ],
+        responses: { 200: { description: '{items, next}' } },
+      },
+      post: {
+        summary: 'Add an advisory (full access only); ?format=osv takes an OSV record or a list of them (all or nothing; withdrawn records withdraw)',
+        parameters: [{ name: 'format', in: 'query', schema: { enum: ['lookout', 'osv'] } }],
+        requestBody: { content: { 'application/json': { schema: { $ref: '#/components/schemas/Advisory' } } } },
+        responses: {
+          201: { description: '{advisory, applied}: stored and applied as a run of the custom feed (notifications as for a feed update)' },
+          200: { description: 'OSV import: {counts: {added, changed, unchanged, withdrawn}, applied}' },
+          400: { description: 'Invalid advisory (the message names the field)', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+          403: { description: 'The caller may not read every repository' },
+          409: { description: 'The id exists, or advisories.maxAdvisories is reached' },
+        },
+      },
+    },
+    '/api/v1/advisories/{id}': {
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+      get: { summary: 'One advisory', responses: { 200: { description: 'The advisory with its revision, state and history' }, 404: { description: 'Unknown' } } },
+      put: { summary: 'Change (or reinstate) an advisory (full access only)', requestBody: { content: { 'application/json': { schema: { $ref: '#/components/schemas/Advisory' } } } }, responses: { 200: { description: '{advisory, applied}' }, 400: { description: 'Invalid' }, 404: { description: 'Unknown' } } },
+      delete: { summary: 'Withdraw an advisory: its findings go away (resolved notifications)', responses: { 200: { description: '{advisory, applied}' }, 404: { description: 'Unknown or already withdrawn' } } },
+    },
+    '/api/v1/vex': {
+      get: { summary: 'Imported VEX documents, newest first (full access only)', parameters: [{ name: 'before', in: 'query', schema: { type: 'string' } }, { name: 'limit', in: 'query', schema: { type: 'integer', maximum: 200 } }], responses: { 200: { description: '{items, next}' } } },
+      post: {
+        summary: 'Import a VEX document: OpenVEX, CycloneDX VEX or CSAF 2.0 VEX (full access only)',
+        description: 'not_affected and fixed statements suppress the findings they name (image by OCI purl or digest, package by purl); under_investigation sets the state; affected adds its action statement. Importing the same document (format, id, scope) again replaces it.',
+        parameters: [
+          { name: 'image', in: 'query', schema: { type: 'string' }, description: 'Apply to this image (digest) only.' },
+          { name: 'repository', in: 'query', schema: { type: 'string' }, description: 'Apply to images in repositories matching this glob only.' },
+          { name: 'format', in: 'query', schema: { enum: ['openvex', 'cyclonedx', 'csaf'] }, description: 'Default: told from the document.' },
+        ],
+        requestBody: { content: { 'application/json': { schema: { type: 'object' } } } },
+        responses: {
+          201: { description: '{document, replaced, skipped, skippedCount, reportsInvalidated}' },
+          400: { description: 'Malformed: the message starts with the position (a JSON pointer, or line and column)', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+          403: { description: 'The caller may not read every repository' },
+          413: { description: 'Over server.bodyLimitBytes or vex.maxDocumentBytes' },
+        },
+      },
+    },
+    '/api/v1/vex/{id}': {
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+      get: { summary: 'One VEX document and its statements (full access only)', responses: { 200: { description: '{document, statements}' }, 404: { description: 'Unknown' } } },
+      delete: { summary: 'Delete a VEX document: its statements stop applying (full access only)', responses: { 204: { description: 'Deleted' }, 404: { description: 'Unknown' } } },
+    },
+    '/api/v1/exceptions': {
+      get: { summary: 'Exceptions (full access only)', parameters: [{ name: 'state', in: 'query', schema: { enum: ['active', 'expired', 'deleted', 'all'] } }, { name: 'vulnerability', in: 'query', schema: { type: 'string' } }, { name: 'limit', in: 'query', schema: { type: 'integer', maximum: 1000 } }], responses: { 200: { description: '{items}' } } },
+      post: {
+        summary: 'Accept a finding until a date (full access only)',
+        description: 'Matching findings leave the summary counts and notifications (they stay in reports with ?suppressed=include). When the exception expires, the findings come back and subscriptions with the exception-expired event hear of it once.',
+        requestBody: { content: { 'application/json': { schema: { $ref: '#/components/schemas/NewException' } } } },
+        responses: { 201: { description: 'The exception' }, 400: { description: 'Invalid (the message names the field)' }, 403: { description: 'The caller may not read every repository' } },
+      },
+    },
+    '/api/v1/exceptions/{id}': {
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+      get: { summary: 'One exception (full access only)', responses: { 200: { description: 'The exception' }, 404: { description: 'Unknown' } } },
+      delete: { summary: 'End an exception early (full access only)', responses: { 204: { description: 'Deleted' }, 404: { description: 'Unknown or already deleted' } } },
     },
     '/api/v1/notifications/{id}/retry': {
       parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],

@@ -92,4 +92,47 @@ export interface Finding {
   source: { updater: string; recordId: number | string; distribution: string | null };
   /** Every record that said "affected", the chosen one first. */
   explain: RecordCheck[];
+  /**
+   * A VEX statement that applies without suppressing the finding (`affected` with its action
+   * statement, `under_investigation`, which also sets `state`); absent when none applies.
+   */
+  vex?: FindingVex;
 }
+
+/** The VEX statuses (OpenVEX words; CycloneDX and CSAF statuses are mapped onto them). */
+export type VexStatus = 'not_affected' | 'affected' | 'fixed' | 'under_investigation';
+
+/** A VEX statement as a finding carries it. */
+export interface FindingVex {
+  /** The imported VEX document (`GET /api/v1/vex/{id}`). */
+  id: string;
+  status: VexStatus;
+  justification: string | null;
+  impactStatement: string | null;
+  actionStatement: string | null;
+}
+
+/**
+ * Why a finding is left out of the findings, the summary counts and notifications:
+ * - `vex`: a VEX statement says the image is `not_affected` (with its justification and impact
+ *   statement) or that the vulnerability is `fixed` in it;
+ * - `exception`: an operator accepted it (reason, author) until `expires`.
+ */
+export interface Suppression {
+  by: 'vex' | 'exception';
+  /** The VEX document id or the exception id. */
+  id: string;
+  /** For VEX: `not_affected` or `fixed`; null for exceptions. */
+  status: 'not_affected' | 'fixed' | null;
+  /** The VEX justification (`vulnerable_code_not_present`, …), null for exceptions. */
+  justification: string | null;
+  /** The VEX impact statement, or the exception's reason. */
+  reason: string | null;
+  /** Who accepted it (exceptions) or the VEX document's author. */
+  author: string | null;
+  /** When an exception stops applying (ISO 8601); null for VEX. */
+  expires: string | null;
+}
+
+/** A finding left out by an operator decision, with the decision. */
+export type SuppressedFinding = Finding & { suppression: Suppression };

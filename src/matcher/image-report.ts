@@ -1,9 +1,10 @@
 import type { FoundDistribution } from '../ecosystems/scanner.ts';
 import { parseDigest, type Digest } from '../oci/digest.ts';
-import type { Finding } from './finding.ts';
+import { buildRemediation, type BaseImage, type Remediation } from '../remediation/build-remediation.ts';
+import type { Finding, SuppressedFinding } from './finding.ts';
 import type { MatchPackage, PackageId } from './match-input.ts';
-import type { MatchResult, PackageExplanation, SuppressionCount, SuppressionReason } from './match-packages.ts';
-import { emptySuppressed, summarize, type ReportSummary } from './report-summary.ts';
+import type { MatchResult, PackageExplanation, SuppressionCount } from './match-packages.ts';
+import { emptySuppressed, summarize, type ReportSummary, type ReportSuppressionReason } from './report-summary.ts';
 import { compareText } from './compare-text.ts';
 
 export { summarize, type ReportSummary } from './report-summary.ts';
@@ -66,8 +67,17 @@ export interface ImageReport {
   vulnerabilityDatabase: { generation: number };
   matcher: { name: string; version: string };
   packages: ReportPackage[];
+  /** The findings, those an operator decision suppressed left out. */
   findings: Finding[];
+  /**
+   * Findings left out by a VEX statement or an exception, each with its `suppression`. Kept in
+   * the stored report; shown only when asked (`?suppressed=include`, VEX exports); absent otherwise.
+   */
+  suppressedFindings?: SuppressedFinding[];
+  /** Counts over `findings` (suppressed ones are only counted under `suppressed`). */
   summary: ReportSummary;
+  /** Package upgrades that fix the findings, and whether the base image or the image's own layers bring them. */
+  remediation: Remediation;
   notes: string[];
   /** Per package: how it was matched and the records checked that gave no finding (absent unless asked). */
   explain?: PackageExplanation[];
@@ -99,6 +109,10 @@ export interface ImageReportInput {
   notes?: readonly string[];
   /** Keep the per-package explanation (records checked and why they did not apply). */
   explain?: boolean;
+  /** Findings an operator decision suppressed (already taken out of `match.findings`). */
+  suppressedFindings?: readonly SuppressedFinding[];
+  /** The known image this one was built on, for the remediation's base/own split. */
+  base?: BaseImage | null;
 }
 
 const MAX_NOTES = 200;
@@ -139,11 +153,26 @@ export function buildImageReport(input: ImageReportInput): ImageReport {
     matcher: { ...input.match.matcher },
     packages,
     findings: input.match.findings,
-    summary: summarize(input.match.findings, packages.length, input.match.suppressed),
+    suppressedFindings: [...(input.suppressedFindings ?? [])],
+    summary: summarize(input.match.findings, packages.length, { ...input.match.suppressed, ...decisionCounts(input.suppressedFindings ?? []) }),
+    remediation: buildRemediation({ findings: input.match.findings, packages, layers: input.image.layers ?? [], base: input.base ?? null }),
     notes: uniqueNotes([...(input.notes ?? []), ...input.match.notes]),
   };
   if (input.explain === true) report.explain = input.match.explanations;
   return report;
+}
+
+/** The `vex` and `exception` suppression counts: findings, and the distinct packages they are in. */
+export function decisionCounts(suppressed: readonly SuppressedFinding[]): Record<'vex' | 'exception', SuppressionCount> {
+  const out = { vex: { packages: 0, findings: 0 }, exception: { packages: 0, findings: 0 } };
+  const packages = { vex: new Set<string>(), exception: new Set<string>() };
+  for (const f of suppressed) {
+    out[f.suppression.by].findings++;
+    packages[f.suppression.by].add(String(f.packageId));
+  }
+  out.vex.packages = packages.vex.size;
+  out.exception.packages = packages.exception.size;
+  return out;
 }
 
 /** The report of an index from its platforms' reports (in the order given). */
@@ -155,7 +184,8 @@ export function buildIndexReport(input: { digest: string; mediaType: string; ref
   for (const m of input.manifests) {
     packages += m.packages.length;
     for (const f of m.findings) distinct.set(`${f.vulnerability}\u0000${f.package.ecosystem}\u0000${f.package.name}\u0000${f.package.version}`, f);
-    for (const [reason, count] of Object.entries(m.summary.suppressed) as Array<[SuppressionReason, SuppressionCount]>) {
+    for (const [reason, count] of Object.entries(m.summary.suppressed) as Array<[ReportSuppressionReason, SuppressionCount]>) {
+      if (!Object.hasOwn(suppressed, reason)) continue;
       suppressed[reason].packages += count.packages;
       if (count.findings !== null) suppressed[reason].findings = (suppressed[reason].findings ?? 0) + count.findings;
     }

@@ -1,5 +1,6 @@
 import { BadRequestError } from '../errors/app-error.ts';
 import { SEVERITIES, type Severity } from '../ecosystems/vulnerability-record.ts';
+import { buildRemediation } from '../remediation/build-remediation.ts';
 import type { Finding } from './finding.ts';
 import type { ImageReport, IndexReport } from './image-report.ts';
 import { summarize } from './report-summary.ts';
@@ -14,6 +15,11 @@ export interface FindingFilter {
   fixable?: boolean;
   /** Drop findings without a fix (the same as `fixable: true`). */
   ignoreUnfixed?: boolean;
+  /**
+   * Keep the findings an operator decision (VEX, exception) suppressed, in `suppressedFindings`
+   * (filtered like the others); without it they are left out of the document.
+   */
+  includeSuppressed?: boolean;
 }
 
 const MAX_FILTER_LENGTH = 200;
@@ -47,7 +53,7 @@ export function isFixable(f: Pick<Finding, 'state' | 'fixedVersion'>): boolean {
 }
 
 /** The findings that pass `filter`, in their order. */
-export function filterFindings(findings: readonly Finding[], filter: FindingFilter): Finding[] {
+export function filterFindings<F extends Finding>(findings: readonly F[], filter: FindingFilter): F[] {
   const min = filter.minSeverity === undefined ? 0 : SEVERITIES.indexOf(filter.minSeverity);
   const only = filter.severities === undefined ? null : new Set(filter.severities);
   const fixable = filter.ignoreUnfixed === true ? true : filter.fixable;
@@ -60,8 +66,9 @@ export function filterFindings(findings: readonly Finding[], filter: FindingFilt
 }
 
 /**
- * A copy of `report` with only the findings that pass `filter` and the summary counted again
- * (suppressed counts kept); for an index, each platform's report is filtered.
+ * A copy of `report` with only the findings that pass `filter`, the summary (suppressed counts
+ * kept) and the remediation advice counted again, and the suppressed findings only when
+ * `includeSuppressed` (filtered alike); for an index, each platform's report is filtered.
  */
 export function filterReport<R extends ImageReport | IndexReport>(report: R, filter: FindingFilter): R {
   if (report.kind === 'index') {
@@ -72,8 +79,17 @@ export function filterReport<R extends ImageReport | IndexReport>(report: R, fil
     summary.packages.vulnerable = manifests.reduce((n, m) => n + m.summary.packages.vulnerable, 0);
     return { ...report, manifests, summary };
   }
-  const findings = filterFindings(report.findings, filter);
-  return { ...report, findings, summary: summarize(findings, report.packages.length, report.summary.suppressed) };
+  const image: ImageReport = report;
+  const findings = filterFindings(image.findings, filter);
+  const { suppressedFindings, ...rest } = image;
+  const out: ImageReport = {
+    ...rest,
+    findings,
+    summary: summarize(findings, image.packages.length, image.summary.suppressed),
+    remediation: buildRemediation({ findings, packages: image.packages, layers: image.image.layers, base: image.remediation?.base ?? null }),
+  };
+  if (filter.includeSuppressed === true) out.suppressedFindings = filterFindings(suppressedFindings ?? [], filter);
+  return out as R;
 }
 
 /** What `--fail-on SEVERITY` decided. */

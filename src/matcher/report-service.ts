@@ -2,6 +2,9 @@ import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { FoundDistribution } from '../ecosystems/scanner.ts';
 import type { EnrichmentRecord } from '../ecosystems/vulnerability-record.ts';
+import { applyDecisions, findingIds } from '../decisions/apply-decisions.ts';
+import type { DecisionSource } from '../decisions/decision-set.ts';
+import type { BaseImage } from '../remediation/build-remediation.ts';
 import { enrichmentIds } from './enrichment-index.ts';
 import { buildImageReport, type ImageReport } from './image-report.ts';
 import type { CandidateRecord, MatchOptions, MatchPackage } from './match-input.ts';
@@ -19,6 +22,8 @@ export interface ImageFacts {
   packages: MatchPackage[];
   layers: string[];
   notes: string[];
+  /** The known image whose layers are a prefix of this one's (the longest such), null when none. */
+  base?: BaseImage | null;
 }
 
 /** A cached report and its validator. */
@@ -43,22 +48,30 @@ const DEFAULT_CACHE_BYTES = 128 * 1024 * 1024;
  * the `vulnerabilities` rows its match plan selects, enriched with NVD/EPSS/KEV. Reports are
  * cached per image in `reports` (the serialized JSON, its ETag and summary) with the
  * vulnerability-database generation they were made at; a feed run that touches an image's
- * packages deletes its cached report (in the run's transaction), so a cached report is current
- * until then. Parsed reports are also kept in process (least recently used first out, bounded by
+ * packages deletes its cached report (in the run's transaction) and an operator decision marks it
+ * stale (generation -1: made again on the next read), so a cached report is current until then.
+ * Parsed reports are also kept in process (least recently used first out, bounded by
  * `cacheBytes` of JSON), checked against the stored ETag on every read, so a poll costs one
- * indexed lookup; callers must not modify the reports they get.
+ * indexed lookup; callers must not modify the reports they get. With a decision source, operator
+ * decisions (VEX statements, live exceptions) are applied to the findings of every report made
+ * (suppressed findings move to `suppressedFindings`); a change to them must refresh the cached
+ * reports it touches or mark them stale.
  */
 export class ReportService {
   private readonly knex: Knex;
   private readonly options: MatchOptions;
   private readonly cacheBytes: number;
+  private readonly decisions: DecisionSource | null;
+  private readonly now: () => Date;
   private readonly cache = new Map<number, CachedReport & { bytes: number }>();
   private cachedBytes = 0;
 
-  constructor(deps: { knex: Knex; options?: MatchOptions; cacheBytes?: number }) {
+  constructor(deps: { knex: Knex; options?: MatchOptions; cacheBytes?: number; decisions?: DecisionSource; now?: () => Date }) {
     this.knex = deps.knex;
     this.options = deps.options ?? {};
     this.cacheBytes = deps.cacheBytes ?? DEFAULT_CACHE_BYTES;
+    this.decisions = deps.decisions ?? null;
+    this.now = deps.now ?? (() => new Date());
   }
 
   /** The vulnerability database generation: the id of the latest run that changed data (0 for none). */
@@ -67,10 +80,10 @@ export class ReportService {
     return Number(row?.max ?? 0);
   }
 
-  /** The cached report of an indexed image, computing and storing it when missing. */
+  /** The cached report of an indexed image, computing and storing it when missing or marked stale (generation -1). */
   async report(manifestId: number): Promise<CachedReport> {
     const stored = await this.knex('reports').where({ manifest_id: manifestId }).first('etag', 'generation');
-    if (!stored) return this.refresh(manifestId);
+    if (!stored || Number(stored.generation) < 0) return this.refresh(manifestId);
     const kept = this.cache.get(manifestId);
     if (kept && kept.etag === stored.etag) {
       this.cache.delete(manifestId);
@@ -78,16 +91,16 @@ export class ReportService {
       return kept;
     }
     const row = await this.knex('reports').where({ manifest_id: manifestId }).first('report', 'etag', 'generation');
-    if (!row) return this.refresh(manifestId);
+    if (!row || Number(row.generation) < 0) return this.refresh(manifestId);
     const cached = { report: JSON.parse(row.report as string) as ImageReport, etag: row.etag as string, generation: Number(row.generation) };
     this.keep(manifestId, cached, (row.report as string).length);
     return cached;
   }
 
-  /** The ETag of an image's cached report, or null when none is cached (one indexed lookup). */
+  /** The ETag of an image's cached report, or null when none is cached or it is marked stale (one indexed lookup). */
   async etag(manifestId: number): Promise<string | null> {
-    const row = await this.knex('reports').where({ manifest_id: manifestId }).first('etag');
-    return (row?.etag as string | undefined) ?? null;
+    const row = await this.knex('reports').where({ manifest_id: manifestId }).first('etag', 'generation');
+    return row && Number(row.generation) >= 0 ? (row.etag as string) : null;
   }
 
   /** Computes the report now and stores it (replacing a cached one). */
@@ -140,17 +153,34 @@ export class ReportService {
       enrichments,
       options: matchOptions,
     });
+    const decided = await this.decide(facts, match);
     const report = buildImageReport({
       image: { digest: facts.digest, mediaType: facts.mediaType, platform: facts.platform, layers: facts.layers },
       distribution: facts.distribution,
       packages: facts.packages,
-      match,
+      match: { ...match, findings: decided.findings },
+      suppressedFindings: decided.suppressed,
+      base: facts.base ?? null,
       generation: options.generation ?? (await this.generation()),
       generatedAt: new Date(),
       notes: [...facts.notes, ...plan.notes],
       explain: options.explain === true,
     });
     return { report, match, releaseKeys: [...(plan.distribution?.keys ?? [])] };
+  }
+
+  /** The match's findings with the operator's decisions applied (none without a decision source). */
+  private async decide(facts: ImageFacts, match: MatchResult): Promise<ReturnType<typeof applyDecisions>> {
+    if (this.decisions === null || match.findings.length === 0) return { findings: match.findings, suppressed: [] };
+    const now = this.now();
+    const [repositories, decisions] = await Promise.all([
+      facts.manifestId > 0 ? this.decisions.repositoriesOf(facts.manifestId) : Promise.resolve([]),
+      this.decisions.forImage([...new Set(match.findings.flatMap(findingIds))], now),
+    ]);
+    const d = facts.distribution;
+    const release = d === null ? null : { did: d.did, versionId: d.versionId ?? null, versionCodename: d.versionCodename ?? null, key: match.distribution?.keys[0] ?? null };
+    const packages = new Map(facts.packages.map((p) => [String(p.id), p]));
+    return applyDecisions(match.findings, packages, { digest: facts.digest, repositories, release }, decisions, now);
   }
 
   /** Everything known about an indexed image: packages with their layers, distribution, notes. */
@@ -198,6 +228,7 @@ export class ReportService {
           ...(dist.cpe ? { cpe: dist.cpe } : {}),
         }
       : null;
+    const base = await this.baseImage(manifestId, layers as string[]);
     const hint = typeof manifest.release_hint === 'string' ? manifest.release_hint.split(':') : null;
     const releaseHint: FoundDistribution | null = hint && hint.length === 2 ? { did: hint[0]!, versionId: hint[1]!, path: 'etc/apk/repositories' } : null;
     return {
@@ -212,7 +243,30 @@ export class ReportService {
       packages,
       layers,
       notes: failed.map((f) => `layer ${f.digest} could not be scanned: ${f.error}`),
+      base,
     };
+  }
+
+  /**
+   * The known image this one was built on: of the other images whose layers are all, in order,
+   * the first layers of this one (fewer of them), the one with the most layers; null when there
+   * is none (a base image of its own, or its base was never scanned). Each image's layer chain id
+   * (see {@link layerChainIds}) is recorded here on the way, so the lookup is one indexed query.
+   */
+  private async baseImage(manifestId: number, layers: readonly string[]): Promise<BaseImage | null> {
+    if (layers.length === 0) return null;
+    const chains = layerChainIds(layers);
+    await this.knex('image_layer_chains').insert({ manifest_id: manifestId, chain_id: chains[chains.length - 1]!, layers: layers.length }).onConflict('manifest_id').ignore();
+    if (layers.length < 2) return null;
+    const row = await this.knex('image_layer_chains as c')
+      .join('manifests as m', 'm.id', 'c.manifest_id')
+      .where('m.kind', 'image')
+      .whereNot('c.manifest_id', manifestId)
+      .where('c.layers', '<', layers.length)
+      .whereRaw('c.chain_id = any(?)', [chains.slice(0, -1)])
+      .orderBy([{ column: 'c.layers', order: 'desc' }, { column: 'm.digest' }])
+      .first('m.digest', 'c.layers');
+    return row ? { digest: row.digest, layers: Number(row.layers) } : null;
   }
 
   /**
@@ -240,6 +294,21 @@ export class ReportService {
     const rows = await this.knex('enrichments').whereRaw('vuln_name = any(?)', [[...ids]]).select('kind', 'vuln_name', 'data');
     return rows.map((r) => ({ kind: r.kind, vulnName: r.vuln_name, data: r.data }) as EnrichmentRecord);
   }
+}
+
+/**
+ * The chain ids of an image's layers, base first: the i-th is the sha256 (hex) of the (i-1)-th,
+ * a space and the i-th layer digest (the first: of the first digest). Two images share the i-th
+ * chain id exactly when their first i layers are the same (the migration computes the same in SQL).
+ */
+export function layerChainIds(layers: readonly string[]): string[] {
+  const out: string[] = [];
+  let previous: string | null = null;
+  for (const digest of layers) {
+    previous = createHash('sha256').update(previous === null ? digest : `${previous} ${digest}`).digest('hex');
+    out.push(previous);
+  }
+  return out;
 }
 
 /** A row of {@link CANDIDATE_COLUMNS} values, in that order, as the matcher's candidate record. */

@@ -2,6 +2,12 @@ import { FINDING_STATES, SEVERITIES, type FindingState, type Severity } from '..
 import type { Finding } from './finding.ts';
 import type { SuppressionCount, SuppressionReason } from './match-packages.ts';
 
+/**
+ * Why findings or packages were left out of a report: the matcher's reasons, and the operator's
+ * decisions (`vex`: a not-affected or fixed VEX statement; `exception`: an accepted finding).
+ */
+export type ReportSuppressionReason = SuppressionReason | 'vex' | 'exception';
+
 /** Counts over a report's findings. */
 export interface ReportSummary {
   total: number;
@@ -11,11 +17,11 @@ export interface ReportSummary {
   fixable: number;
   packages: { total: number; vulnerable: number };
   /** What was left out, by reason. */
-  suppressed: Record<SuppressionReason, SuppressionCount>;
+  suppressed: Record<ReportSuppressionReason, SuppressionCount>;
 }
 
 /** Counts of findings per severity and state, fixable ones, vulnerable packages; `suppressed` copied. */
-export function summarize(findings: readonly Finding[], packageCount: number, suppressed: Record<SuppressionReason, SuppressionCount> = emptySuppressed()): ReportSummary {
+export function summarize(findings: readonly Finding[], packageCount: number, suppressed: Partial<Record<ReportSuppressionReason, SuppressionCount>> = emptySuppressed()): ReportSummary {
   const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
   const byState = Object.fromEntries(FINDING_STATES.map((s) => [s, 0])) as Record<FindingState, number>;
   let fixable = 0;
@@ -32,12 +38,18 @@ export function summarize(findings: readonly Finding[], packageCount: number, su
     byState,
     fixable,
     packages: { total: packageCount, vulnerable: vulnerable.size },
-    suppressed: structuredClone(suppressed),
+    suppressed: { ...emptySuppressed(), ...structuredClone(suppressed) },
   };
 }
 
 /** Suppression counts of nothing suppressed. */
-export function emptySuppressed(): Record<SuppressionReason, SuppressionCount> {
-  return { 'kernel-headers': { packages: 0, findings: 0 }, 'third-party': { packages: 0, findings: null }, 'owned-by-os-package': { packages: 0, findings: null } };
+export function emptySuppressed(): Record<ReportSuppressionReason, SuppressionCount> {
+  return {
+    'kernel-headers': { packages: 0, findings: 0 },
+    'third-party': { packages: 0, findings: null },
+    'owned-by-os-package': { packages: 0, findings: null },
+    vex: { packages: 0, findings: 0 },
+    exception: { packages: 0, findings: 0 },
+  };
 }
 

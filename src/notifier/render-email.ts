@@ -1,4 +1,5 @@
-import type { Severity } from '../ecosystems/vulnerability-record.ts';
+import { SEVERITIES, type Severity } from '../ecosystems/vulnerability-record.ts';
+import { upgradeTarget } from '../remediation/upgrade-target.ts';
 import type { ContentFinding, ContentImage, DeliveryContent } from './delivery-content.ts';
 import type { NotificationEvent } from './notification-payload.ts';
 
@@ -26,11 +27,62 @@ const SEVERITY_COLOUR: Record<Severity, string> = {
   Unknown: '#9e9e9e',
 };
 
+/** One package upgrade advised in a message: the smallest version fixing all its findings there. */
+export interface EmailUpgrade {
+  package: string;
+  ecosystem: string | null;
+  installedVersion: string;
+  /** Null when the fixed versions could not be compared in the package's version scheme. */
+  upgradeTo: string | null;
+  fixedVersions: string[];
+  removes: number;
+  bySeverity: Record<Severity, number>;
+}
+
+/**
+ * The upgrades that fix an image's findings in a message (those still open: not `resolved`),
+ * per package: the highest of their fixed versions in the ecosystem's version scheme, and how
+ * many findings by severity it removes; most severe first.
+ */
+export function emailUpgrades(image: ContentImage): EmailUpgrade[] {
+  const byPackage = new Map<string, ContentFinding[]>();
+  for (const f of image.findings) {
+    if (f.event === 'resolved' || f.fixedVersion === null || f.fixedVersion.trim() === '') continue;
+    const key = `${f.ecosystem ?? ''}\u0000${f.package}\u0000${f.installedVersion}`;
+    const list = byPackage.get(key);
+    if (list) list.push(f);
+    else byPackage.set(key, [f]);
+  }
+  const out: EmailUpgrade[] = [];
+  for (const findings of byPackage.values()) {
+    const f0 = findings[0]!;
+    const target = upgradeTarget(f0.ecosystem ?? '', findings.map((f) => f.fixedVersion!));
+    const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
+    const vulns = new Set<string>();
+    for (const f of findings) {
+      if (vulns.has(f.vulnerability)) continue;
+      vulns.add(f.vulnerability);
+      bySeverity[f.severity]++;
+    }
+    out.push({ package: f0.package, ecosystem: f0.ecosystem, installedVersion: f0.installedVersion, upgradeTo: target.version, fixedVersions: target.fixedVersions, removes: vulns.size, bySeverity });
+  }
+  const worst = (u: EmailUpgrade) => Math.max(...SEVERITIES.map((s, i) => (u.bySeverity[s] > 0 ? i : -1)));
+  return out.sort((a, b) => worst(b) - worst(a) || b.removes - a.removes || a.package.localeCompare(b.package));
+}
+
+function countsText(counts: Record<Severity, number>): string {
+  return [...SEVERITIES].reverse().filter((s) => counts[s] > 0).map((s) => `${counts[s]} ${s}`).join(', ');
+}
+
+function upgradeText(u: EmailUpgrade): string {
+  return `${u.package} ${u.installedVersion} -> ${u.upgradeTo ?? `one of ${u.fixedVersions.join(', ')}`} removes ${u.removes} (${countsText(u.bySeverity)})`;
+}
+
 /**
  * One email for one delivery: the summary as subject, then each image (reference, digest, links)
  * with a row per finding (severity, vulnerability, package, installed and fixed versions, the layer
- * that introduced it, and the event when the message mixes several). Everything from the payload
- * is escaped in the HTML part.
+ * that introduced it, and the event when the message mixes several), then the package upgrades
+ * that fix them (see {@link emailUpgrades}). Everything from the payload is escaped in the HTML part.
  */
 export function renderEmail(content: DeliveryContent, context: { deliveryId: string; subscriptionName: string }): RenderedEmail {
   const mixed = content.events.length > 1;
@@ -51,6 +103,11 @@ function renderText(content: DeliveryContent, context: { deliveryId: string; sub
     for (const f of image.findings) {
       lines.push(`  - [${f.severity}] ${f.vulnerability} in ${f.package} ${f.installedVersion}, ${fixText(f)}${mixed ? ` (${EVENT_LABEL[f.event]})` : ''}`);
       if (f.layer) lines.push(`      introduced in layer ${f.layer}`);
+    }
+    const upgrades = emailUpgrades(image);
+    if (upgrades.length > 0) {
+      lines.push('  Upgrades that fix these:');
+      for (const u of upgrades) lines.push(`  * ${upgradeText(u)}`);
     }
     lines.push('');
   }
@@ -83,7 +140,13 @@ function renderImage(image: ContentImage, mixed: boolean): string {
   const th = (label: string) => `<th style="text-align:left;padding:4px 8px;border-bottom:1px solid #bdbdbd">${label}</th>`;
   const header = ['Severity', 'Vulnerability', 'Package', 'Installed', 'Fixed in', 'Layer', ...(mixed ? ['Change'] : [])].map(th).join('');
   const rows = image.findings.map((f) => renderFinding(f, mixed)).join('');
-  return `${head.join('')}<table style="border-collapse:collapse;margin:8px 0 16px"><thead><tr>${header}</tr></thead><tbody>${rows}</tbody></table>`;
+  const upgrades = emailUpgrades(image);
+  const advice = upgrades.length === 0
+    ? ''
+    : `<p style="margin:4px 0"><strong>Upgrades that fix these</strong></p><ul style="margin:0 0 16px">${upgrades
+        .map((u) => `<li><span style="font-family:monospace">${esc(u.package)}</span> ${esc(u.installedVersion)} &rarr; <strong>${esc(u.upgradeTo ?? `one of ${u.fixedVersions.join(', ')}`)}</strong> removes ${u.removes} (${esc(countsText(u.bySeverity))})</li>`)
+        .join('')}</ul>`;
+  return `${head.join('')}<table style="border-collapse:collapse;margin:8px 0 16px"><thead><tr>${header}</tr></thead><tbody>${rows}</tbody></table>${advice}`;
 }
 
 function renderFinding(f: ContentFinding, mixed: boolean): string {

@@ -186,7 +186,7 @@ const browserNote = !ready ? note : CHROMIUM ? '' : NO_CHROMIUM;
 maybeBrowser(`the HTML report renders in headless Chromium: the severity chart is drawn to scale, the findings table has a row per finding, nothing is fetched but the page${browserNote}`, async (t) => {
   const { base, image } = t.context;
   const json = await untilDone(t, image.digest);
-  const report = json.json.report as { summary: { bySeverity: Record<string, number> }; findings: { packageId: number; vulnerability: string; package: { name: string }; severity: string }[]; packages: { id: number; introducedIn: string }[] };
+  const report = json.json.report as { summary: { bySeverity: Record<string, number> }; findings: { packageId: number; vulnerability: string; package: { name: string }; severity: string }[]; packages: { id: number; introducedIn: string }[]; remediation: { upgrades: { name: string; upgradeTo: string | null }[] } };
   t.true(report.findings.length > 0, 'the image has findings to show');
 
   const browser = await launchChromium();
@@ -228,9 +228,12 @@ maybeBrowser(`the HTML report renders in headless Chromium: the severity chart i
     const headings = await page.locator('h3', { hasText: /^Layer / }).allInnerTexts();
     t.is(headings.length, layers.size);
     t.true(headings.every((h) => [...layers].some((l) => h.includes(l))), 'each group names its layer digest');
-    const rows = await page.locator('table tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => (td as unknown as { innerText: string }).innerText.split('\n')[0]!.trim())));
+    const rows = await page.locator('table.findings tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => (td as unknown as { innerText: string }).innerText.split('\n')[0]!.trim())));
     const expected = report.findings.map((f) => [f.package.name, f.vulnerability, f.severity].join(' ')).sort();
     t.deepEqual(rows.map((cells) => [cells[0], cells[2], cells[3]].join(' ')).sort(), expected);
+    // The remediation table: one row per advised upgrade, with the version the report advises.
+    const upgrades = await page.locator('table.remediation tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => (td as unknown as { innerText: string }).innerText.split('\n')[0]!.trim())));
+    t.deepEqual(upgrades.map((cells) => `${cells[0]} ${cells[2]}`), report.remediation.upgrades.map((u) => `${u.name} ${u.upgradeTo}`));
     for (const link of await page.locator('table a').all()) t.true(await link.isVisible(), 'vulnerability links are visible');
   } finally {
     await browser.close();

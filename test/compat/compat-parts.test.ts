@@ -1,4 +1,5 @@
 import test from 'ava';
+import { buildRemediation } from '../../src/remediation/build-remediation.ts';
 import Router from '@koa/router';
 import { etagMatches, type ClairIndexer } from '../../src/compat/clair-indexer.ts';
 import { clairIndexReport, clairVulnerabilityReport } from '../../src/compat/clair-reports.ts';
@@ -166,6 +167,7 @@ function sampleReport(): ImageReport {
     packages: [libA, libAagain, libAdev, requests],
     findings,
     summary: summarize(findings, 4),
+    remediation: buildRemediation({ findings, packages: [libA, libAagain, libAdev, requests], layers: [LAYER], base: null }),
     notes: [],
   };
 }

@@ -50,7 +50,13 @@ maybe(`the report document: image, generation, packages with their layer, findin
     byState: { fixed: 4, not_fixed: 2, fix_deferred: 0, will_not_fix: 1, end_of_life: 0, under_investigation: 0, not_affected: 0 },
     fixable: 4,
     packages: { total: 359, vulnerable: 6 },
-    suppressed: { 'kernel-headers': { packages: 1, findings: 1 }, 'third-party': { packages: 0, findings: null }, 'owned-by-os-package': { packages: 0, findings: null } },
+    suppressed: {
+      'kernel-headers': { packages: 1, findings: 1 },
+      'third-party': { packages: 0, findings: null },
+      'owned-by-os-package': { packages: 0, findings: null },
+      vex: { packages: 0, findings: 0 },
+      exception: { packages: 0, findings: 0 },
+    },
   });
   t.deepEqual(report.notes, ['1 finding in 1 kernel header package suppressed (they hold no running kernel; include them to see them)']);
   t.is(report.explain?.length, 359);

@@ -9,6 +9,8 @@ import { renderSarif } from '../../matcher/format/sarif.ts';
 import { buildIndexReport, type ImageReport } from '../../matcher/image-report.ts';
 import { parseSeverityList, type FindingFilter } from '../../matcher/report-filter.ts';
 import { isDigest } from '../../oci/digest.ts';
+import { renderCycloneDxVex } from '../../vex/render-cyclonedx-vex.ts';
+import { renderOpenVex } from '../../vex/render-openvex.ts';
 import type { AuthHandle } from '../auth/auth-handle.ts';
 import { accessOf } from '../auth/access-of.ts';
 import { filterReadable } from '../auth/filter-readable.ts';
@@ -39,6 +41,9 @@ const DEFAULT_BODY_CACHE_BYTES = 64 * 1024 * 1024;
 
 const scanBody = z.strictObject({ image: z.string().min(1).max(1024) });
 
+/** `?format=` of an image's status: the document, or its report in another format (VEX exports carry the decisions). */
+const FORMATS = ['json', 'sarif', 'cyclonedx', 'html', 'openvex', 'cyclonedx-vex'];
+
 /**
  * The native API (`/api/v1`) and the HTML report (`/images/{digest}`). Every response about an
  * image checks that the caller may read one of the repositories it is known under, and answers
@@ -60,19 +65,23 @@ export function apiRoutes(deps: ApiRoutesDeps): Router {
 
   api.get('/images/:digest', async (ctx) => {
     const digest = parseDigestParam(ctx.params.digest);
-    const filter = findingFilter(ctx);
     const format = typeof ctx.query.format === 'string' ? ctx.query.format : 'json';
-    if (!['json', 'sarif', 'cyclonedx', 'html'].includes(format)) throw new BadRequestError(`unknown format ${format}: json, sarif, cyclonedx or html`);
+    if (!FORMATS.includes(format)) throw new BadRequestError(`unknown format ${format}: ${FORMATS.join(', ')}`);
+    const vex = format === 'openvex' || format === 'cyclonedx-vex';
+    // VEX exports carry the decisions, so they always hold the suppressed findings.
+    const filter = findingFilter(ctx, vex);
+    // The validator covers whether suppressed findings are shown.
+    const variant = filter.includeSuppressed === true ? `${format};suppressed=include` : format;
     const wait = waitSeconds(ctx, maxWait);
     const read = async () => visibleHead(ctx, deps.status, digest);
     let head = await read();
-    let etag = deps.status.etagOf(head, filter, format);
+    let etag = deps.status.etagOf(head, filter, variant);
     if (wait > 0 && ctx.get('if-none-match') === etag) {
       const deadline = Date.now() + wait * 1000;
       while (Date.now() < deadline && ctx.get('if-none-match') === etag && !ctx.req.destroyed) {
         await new Promise((r) => setTimeout(r, 250));
         head = await read();
-        etag = deps.status.etagOf(head, filter, format);
+        etag = deps.status.etagOf(head, filter, variant);
       }
     }
     ctx.set('ETag', etag);
@@ -88,9 +97,13 @@ export function apiRoutes(deps: ApiRoutesDeps): Router {
       if (!report) throw new NotFoundError(`image ${digest} has no report yet (status ${document.status})`, { code: 'report_not_ready' });
       if (format === 'sarif') return JSON.stringify(renderSarif(report));
       if (format === 'cyclonedx') return JSON.stringify(renderCycloneDx(report));
+      const location = document.repositories[0];
+      const repository = location ? location.repository : null;
+      if (format === 'openvex') return JSON.stringify(renderOpenVex(report, { repository }));
+      if (format === 'cyclonedx-vex') return JSON.stringify(renderCycloneDxVex(report, { repository }));
       return renderHtml(report);
     };
-    ctx.type = format === 'html' ? 'text/html' : format === 'cyclonedx' ? 'application/vnd.cyclonedx+json' : format === 'sarif' ? 'application/sarif+json' : 'application/json';
+    ctx.type = format === 'html' ? 'text/html' : format === 'cyclonedx' || format === 'cyclonedx-vex' ? 'application/vnd.cyclonedx+json' : format === 'sarif' ? 'application/sarif+json' : 'application/json';
     ctx.body = await bodies.get(etag, render);
   });
 
@@ -173,8 +186,11 @@ function parseDigestParam(value: string | undefined): string {
   return value;
 }
 
-function findingFilter(ctx: Context): FindingFilter {
+function findingFilter(ctx: Context, includeSuppressed = false): FindingFilter {
   const filter: FindingFilter = {};
+  // `?suppressed=include`: findings a VEX statement or an exception suppressed stay, with why.
+  if (ctx.query.suppressed === 'include' || includeSuppressed) filter.includeSuppressed = true;
+  else if (ctx.query.suppressed !== undefined && ctx.query.suppressed !== 'exclude') throw new BadRequestError('suppressed must be include or exclude');
   if (typeof ctx.query.severity === 'string' && ctx.query.severity !== '') filter.severities = parseSeverityList(ctx.query.severity);
   if (ctx.query.fixable === 'true') filter.fixable = true;
   else if (ctx.query.fixable === 'false') filter.fixable = false;

@@ -2,7 +2,7 @@ import type { Severity } from '../../ecosystems/vulnerability-record.ts';
 import type { Finding } from '../finding.ts';
 import type { ImageReport, IndexReport, ReportPackage } from '../image-report.ts';
 import type { ReportSummary } from '../report-summary.ts';
-import { distributionText, platformText, SEVERITIES_DESC, suppressedText } from './report-text.ts';
+import { distributionText, platformText, remediationText, SEVERITIES_DESC, severityCountText, suppressedText } from './report-text.ts';
 import { compareText } from '../compare-text.ts';
 
 const COLOUR: Readonly<Record<Severity, string>> = {
@@ -43,9 +43,12 @@ th{background:#f1f3f5;font-weight:600}td.v{font-family:ui-monospace,monospace;wo
 /**
  * A self-contained HTML page of a report (no scripts, no external assets; a Content-Security-Policy
  * forbids loading any): image details, a bar chart of findings per severity drawn in inline SVG,
- * then the findings grouped by the layer that introduced each package (base layer first, unknown
- * last), each with its severity, state, fixed version, EPSS and KEV flag and a link to its first
- * http(s) reference; then the notes. Every text from the image or the feeds is HTML-escaped.
+ * then the remediation advice (package upgrades, the smallest version fixing all of a package's
+ * fixable findings, what each removes by severity, whether the base image or the image's own
+ * layers bring it), the findings grouped by the layer that introduced each package (base layer
+ * first, unknown last), each with its severity, state, fixed version, EPSS and KEV flag and a
+ * link to its first http(s) reference; the suppressed findings with why, when the report holds
+ * them; then the notes. Every text from the image, the feeds or an operator is HTML-escaped.
  */
 export function renderHtml(report: ImageReport | IndexReport, options: { title?: string } = {}): string {
   const subject = report.kind === 'index' ? (report.index.reference ?? report.index.digest) : (report.image.reference ?? report.image.digest);
@@ -97,8 +100,50 @@ function imageSection(report: ImageReport): string {
     ]),
   );
   out.push(summaryBlock(report.summary));
+  out.push(remediationBlock(report));
   out.push(findingsByLayer(report));
+  out.push(suppressedBlock(report));
   if (report.notes.length > 0) out.push(notes(report.notes));
+  return out.join('\n');
+}
+
+function remediationBlock(report: ImageReport): string {
+  const text = remediationText(report);
+  if (text === null) return '';
+  const r = report.remediation;
+  const out = ['<h3>Remediation</h3>', `<p>${escapeHtml(text)}.</p>`];
+  if (r.upgrades.length > 0) {
+    out.push('<table class="remediation"><thead><tr><th>Package</th><th>Installed</th><th>Upgrade to</th><th>Removes</th><th>Comes from</th></tr></thead><tbody>');
+    for (const u of r.upgrades) {
+      const to = u.upgradeTo ?? `one of ${u.fixedVersions.join(', ')}`;
+      const removes = `${u.removes.total} (${severityCountText(u.removes.bySeverity)})${u.remaining > 0 ? `; ${u.remaining} without a fix stay` : ''}`;
+      const from = u.origin === 'unknown' ? 'unknown' : u.origin === 'base' ? 'base image' : 'image’s own layers';
+      out.push(
+        `<tr><td class="v">${escapeHtml(u.name)}</td><td class="v">${escapeHtml(u.installedVersion)}</td><td class="v">${escapeHtml(to)}</td>` +
+          `<td>${escapeHtml(removes)}<br><span class="muted">${escapeHtml(u.vulnerabilities.slice(0, 10).join(', '))}${u.vulnerabilities.length > 10 ? ', …' : ''}</span></td>` +
+          `<td>${escapeHtml(from)}${u.layer ? `<br><span class="muted">${escapeHtml(u.layer.slice(0, 19))}</span>` : ''}</td></tr>`,
+      );
+    }
+    out.push('</tbody></table>');
+  }
+  return out.join('\n');
+}
+
+function suppressedBlock(report: ImageReport): string {
+  const hidden = report.suppressedFindings ?? [];
+  if (hidden.length === 0) return '';
+  const out = [`<h3>Suppressed findings <span class="muted">(${hidden.length})</span></h3>`];
+  out.push('<table class="suppressed"><thead><tr><th>Package</th><th>Version</th><th>Vulnerability</th><th>Severity</th><th>By</th><th>Why</th></tr></thead><tbody>');
+  for (const f of hidden) {
+    const s = f.suppression;
+    const by = s.by === 'vex' ? `VEX ${s.status ?? ''} (document ${s.id})` : `exception ${s.id} until ${s.expires ?? '?'}${s.author ? `, by ${s.author}` : ''}`;
+    const why = [s.justification, s.reason].filter((x): x is string => x !== null && x !== '').join(': ');
+    out.push(
+      `<tr><td class="v">${escapeHtml(f.package.name)}</td><td class="v">${escapeHtml(f.package.version)}</td><td>${escapeHtml(f.vulnerability)}</td>` +
+        `<td><span class="sev" style="background:${COLOUR[f.severity]}">${f.severity}</span></td><td>${escapeHtml(by)}</td><td>${escapeHtml(why)}</td></tr>`,
+    );
+  }
+  out.push('</tbody></table>');
   return out.join('\n');
 }
 
@@ -148,7 +193,7 @@ function findingsByLayer(report: ImageReport): string {
     const i = order.get(layer);
     const heading = layer === '' ? 'Layer unknown' : `Layer ${i === undefined ? '?' : i + 1} · ${layer}`;
     out.push(`<h3>${escapeHtml(heading)} <span class="muted">(${findings.length})</span></h3>`);
-    out.push('<table><thead><tr><th>Package</th><th>Version</th><th>Vulnerability</th><th>Severity</th><th>State</th><th>Fixed in</th><th>EPSS</th><th>KEV</th></tr></thead><tbody>');
+    out.push('<table class="findings"><thead><tr><th>Package</th><th>Version</th><th>Vulnerability</th><th>Severity</th><th>State</th><th>Fixed in</th><th>EPSS</th><th>KEV</th></tr></thead><tbody>');
     for (const f of findings) out.push(row(f, packages.get(String(f.packageId))));
     out.push('</tbody></table>');
   }

@@ -40,7 +40,27 @@ export function suppressedText(summary: ReportSummary): string | null {
   if (tp > 0) parts.push(`${tp} third-party package${tp === 1 ? '' : 's'}`);
   const owned = s['owned-by-os-package'].packages;
   if (owned > 0) parts.push(`${owned} language package${owned === 1 ? '' : 's'} matched through ${owned === 1 ? 'its' : 'their'} OS package`);
+  const vex = s.vex?.findings ?? 0;
+  if (vex > 0) parts.push(`${vex} finding${vex === 1 ? '' : 's'} closed by VEX statements`);
+  const accepted = s.exception?.findings ?? 0;
+  if (accepted > 0) parts.push(`${accepted} finding${accepted === 1 ? '' : 's'} accepted by exceptions`);
   return parts.length === 0 ? null : parts.join(' · ');
+}
+
+/** `12 of 20 findings (60%) go away with package updates`, and where they come from when the base image is known. */
+export function remediationText(report: Pick<ImageReport, 'remediation'>): string | null {
+  const r = report.remediation;
+  if (!r || r.findings === 0) return null;
+  const pct = Math.round(r.fixableShare * 100);
+  let text = `${r.fixable} of ${r.findings} finding${r.findings === 1 ? '' : 's'} (${pct}%) go away with package updates`;
+  if (r.base !== null) text += ` · base image ${r.base.digest.slice(0, 19)} (${r.base.layers} layer${r.base.layers === 1 ? '' : 's'}) brings ${r.byOrigin.base}, the image's own layers ${r.byOrigin.own}`;
+  else text += ' · base image unknown';
+  return text;
+}
+
+/** `3 High, 1 Low` for counts by severity, most severe first, zeros left out. */
+export function severityCountText(counts: Readonly<Record<Severity, number>>): string {
+  return SEVERITIES_DESC.filter((s) => counts[s] > 0).map((s) => `${counts[s]} ${s}`).join(', ');
 }
 
 /** Severities most severe first. */

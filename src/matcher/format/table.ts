@@ -1,7 +1,7 @@
 import type { Severity } from '../../ecosystems/vulnerability-record.ts';
 import type { Finding } from '../finding.ts';
 import type { ImageReport, IndexReport, ReportPackage } from '../image-report.ts';
-import { distributionText, plain, platformText, SEVERITIES_DESC, summaryText, suppressedText } from './report-text.ts';
+import { distributionText, plain, platformText, remediationText, SEVERITIES_DESC, severityCountText, summaryText, suppressedText } from './report-text.ts';
 
 /** Options of {@link renderTable}. */
 export interface TableOptions {
@@ -12,7 +12,7 @@ export interface TableOptions {
 }
 
 /** The widest each column may grow; longer values are cut with `…`. */
-const MAX_WIDTH: Readonly<Record<string, number>> = { PACKAGE: 40, VERSION: 36, VULNERABILITY: 24, SEVERITY: 10, STATE: 19, 'FIXED IN': 36, KEV: 3 };
+const MAX_WIDTH: Readonly<Record<string, number>> = { PACKAGE: 40, VERSION: 36, VULNERABILITY: 24, SEVERITY: 10, STATE: 19, 'FIXED IN': 36, KEV: 3, INSTALLED: 36, 'UPGRADE TO': 36, REMOVES: 40, FROM: 28, BY: 36, WHY: 60 };
 
 const COLOURS: Readonly<Record<Severity, string>> = {
   Critical: '\u001b[1;31m',
@@ -27,7 +27,9 @@ const RESET = '\u001b[0m';
 /**
  * A readable terminal table of a report (of each platform, for an index): a header (image,
  * platform, OS, database generation, counts per severity, what was suppressed), then the findings
- * grouped by package or by severity, then the notes. Columns have the same widths throughout the
+ * grouped by package or by severity, the suppressed findings with why (when the report holds
+ * them), the remediation advice (package upgrades, what each removes, base or own layers), then
+ * the notes. Columns have the same widths throughout the
  * output (the widest value, capped per column), so blocks line up; every value from the image is
  * stripped of control characters; colours only when asked.
  */
@@ -92,6 +94,43 @@ function renderImage(report: ImageReport, options: TableOptions): string {
       for (const f of findings) lines.push(`  ${row(columns, cells(f), widths, options.color === true)}`);
       lines.push('');
     }
+  }
+  const hidden = report.suppressedFindings ?? [];
+  if (hidden.length > 0) {
+    if (lines.at(-1) !== '') lines.push('');
+    lines.push(`Suppressed findings (${hidden.length})`);
+    const supColumns = ['PACKAGE', 'VERSION', 'VULNERABILITY', 'BY', 'WHY'];
+    const supCells = hidden.map((f) => ({
+      PACKAGE: f.package.name,
+      VERSION: f.package.version,
+      VULNERABILITY: f.vulnerability,
+      BY: f.suppression.by === 'vex' ? `vex ${f.suppression.status ?? ''} #${f.suppression.id}`.trim() : `exception until ${f.suppression.expires?.slice(0, 10) ?? '?'}`,
+      WHY: [f.suppression.justification, f.suppression.reason].filter(Boolean).join(': '),
+    }));
+    const supWidths = columnWidths(supColumns, supCells);
+    lines.push(`  ${row(supColumns, Object.fromEntries(supColumns.map((c) => [c, c])), supWidths, false)}`);
+    for (const c of supCells) lines.push(`  ${row(supColumns, c, supWidths, false)}`);
+    lines.push('');
+  }
+  const advice = remediationText(report);
+  if (advice !== null) {
+    if (lines.at(-1) !== '') lines.push('');
+    lines.push(`Remediation ${plain(advice)}`);
+    const upgrades = report.remediation.upgrades;
+    if (upgrades.length > 0) {
+      const remColumns = ['PACKAGE', 'INSTALLED', 'UPGRADE TO', 'REMOVES', 'FROM'];
+      const remCells = upgrades.map((u) => ({
+        PACKAGE: u.name,
+        INSTALLED: u.installedVersion,
+        'UPGRADE TO': u.upgradeTo ?? `one of ${u.fixedVersions.join(', ')}`,
+        REMOVES: `${u.removes.total} (${severityCountText(u.removes.bySeverity)})${u.remaining > 0 ? `, ${u.remaining} left` : ''}`,
+        FROM: u.origin === 'unknown' ? (u.layer ? `layer ${u.layer.slice(0, 19)}` : 'unknown') : `${u.origin} layer`,
+      }));
+      const remWidths = columnWidths(remColumns, remCells);
+      lines.push(`  ${row(remColumns, Object.fromEntries(remColumns.map((c) => [c, c])), remWidths, false)}`);
+      for (const c of remCells) lines.push(`  ${row(remColumns, c, remWidths, false)}`);
+    }
+    lines.push('');
   }
   if (report.notes.length > 0) {
     if (lines.at(-1) !== '') lines.push('');
