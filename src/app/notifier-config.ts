@@ -14,6 +14,7 @@ export function toNotifierConfig(config: Config): NotifierConfig {
     concurrency: n.concurrency,
     leaseSeconds: n.leaseSeconds,
     pollIntervalMs: n.pollIntervalSeconds * 1000,
+    retentionMs: n.retentionDays * 86_400_000,
     webhook: {
       timeouts: { connectMs: n.webhookTimeouts.connectSeconds * 1000, headersMs: n.webhookTimeouts.headersSeconds * 1000, totalMs: n.webhookTimeouts.totalSeconds * 1000 },
       maxErrorBodyBytes: 1024,

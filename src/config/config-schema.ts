@@ -235,8 +235,10 @@ const notifierSchema = z.strictObject({
   /** Origins API-made webhook/Clair subscriptions may send to (`*` = any). */
   allowedWebhookOrigins: z.array(z.union([z.literal('*'), z.url({ protocol: /^https?$/ }).refine((u) => new URL(u).origin === u.replace(/\/$/, ''), 'an origin: scheme://host[:port]')])),
   maxSubscriptionsPerOwner: z.number().int().min(1).max(100_000),
+  /** Delivered and dead deliveries (with their outbox rows) are deleted this many days after they ended. */
+  retentionDays: z.number().int().min(1).max(3650),
   webhookTimeouts: z.strictObject({ connectSeconds: z.number().positive(), headersSeconds: z.number().positive(), totalSeconds: z.number().positive() }),
-  /** SMTP server for email; null = email subscriptions wait. */
+  /** SMTP server for email; null = email deliveries fail (retried, then dead-lettered) until one is set. */
   smtp: z
     .strictObject({
       host: z.string().min(1),

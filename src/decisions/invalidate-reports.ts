@@ -31,28 +31,6 @@ export async function invalidateReportsFor(db: Knex | Knex.Transaction, vulnerab
 }
 
 /**
- * After a vulnerability data run (inside its transaction, after the store dropped the reports it
- * touched): a stale marker (see {@link invalidateReportsFor}) for each image holding a package the
- * run's diff names that has no report row now, so the status validator of each such image moves
- * on. Initial runs (no diff) are left alone. Returns the markers written.
- */
-export async function markRunReportsStale(trx: Knex.Transaction, run: { runId: number; initial: boolean }): Promise<number> {
-  if (run.initial) return 0;
-  const result = await trx.raw(
-    `insert into reports (manifest_id, generation, etag, report, summary, created_at)
-     select x.manifest_id, -1, '"stale-' || gen_random_uuid() || '"', 'null', null, now()
-       from (select distinct mp.manifest_id from update_diffs d
-               join packages p on p.ecosystem = d.ecosystem and (p.name = d.package_name or p.source_name = d.package_name)
-               join manifest_packages mp on mp.package_id = p.id
-              where d.run_id = ?) x
-      where not exists (select 1 from reports r where r.manifest_id = x.manifest_id)
-     on conflict (manifest_id) do nothing`,
-    [run.runId],
-  );
-  return result.rowCount as number;
-}
-
-/**
  * The image manifests (done, of kind image) that hold a package some vulnerability record of
  * `vulnerabilityIds` names, as in {@link invalidateReportsFor}: the images whose findings a
  * decision about those vulnerabilities may change.

@@ -28,14 +28,15 @@ export interface FanOutOptions {
 
 /**
  * Writes the outbox rows of a run's package events in the run's transaction, set-based: the
- * events (merged per package name, vulnerability, change and release) go to a temporary table;
- * one statement finds the current images holding each event's packages (through the package
- * index), another where those images are known; the repositories each subscription covers are
- * decided here (registry, patterns, the repositories its owner may read), and each subscription's
- * location of an image is the first it covers by registry and repository name; one INSERT …
- * SELECT then writes one row per (subscription, image, event) with its payload assembled as JSON
- * text from pieces made once per event and per target. The rows need no dedupe key: the run's
- * transaction writes them exactly once or not at all. Returns the rows written.
+ * events (merged per finding) go to a temporary table; one statement finds the current images
+ * holding each event's packages (through the package index), another where those images are
+ * known; the repositories each subscription covers are decided here (registry, patterns, the
+ * repositories its owner may read), and each subscription's location of an image is the first it
+ * covers by registry and repository name. Each finding is written once (`notification_findings`);
+ * one INSERT … SELECT then writes one lean row per (subscription, image, finding) naming the
+ * finding, the layer that brought the package and the location — `notification_payloads` makes
+ * the payload when the row is read. The rows need no dedupe key: the run's transaction writes
+ * them exactly once or not at all. Returns the rows written.
  */
 export async function fanOut(trx: Knex.Transaction, subscriptions: readonly Subscription[], events: readonly FanOutEvent[], options: FanOutOptions): Promise<number> {
   if (events.length === 0 || subscriptions.length === 0) return 0;
@@ -58,12 +59,12 @@ export async function fanOut(trx: Knex.Transaction, subscriptions: readonly Subs
   const list = [...merged.values()];
   await trx.raw(`
     create temp table notify_events (idx int primary key, package_ids bigint[] not null, event text not null, vuln_name text not null,
-      release_key text, severity_rank int not null, finding_head text not null) on commit drop`);
+      release_key text, severity_rank int not null, finding json not null) on commit drop`);
   for (let i = 0; i < list.length; i += 5000) {
     const chunk = list.slice(i, i + 5000);
     await trx.raw(
-      `insert into notify_events select u.idx, string_to_array(u.ids, ',')::bigint[], u.event, u.vuln_name, u.release_key, u.rank, u.head
-         from unnest(?::int[], ?::text[], ?::text[], ?::text[], ?::text[], ?::int[], ?::text[]) as u(idx, ids, event, vuln_name, release_key, rank, head)`,
+      `insert into notify_events select u.idx, string_to_array(u.ids, ',')::bigint[], u.event, u.vuln_name, u.release_key, u.rank, u.finding::json
+         from unnest(?::int[], ?::text[], ?::text[], ?::text[], ?::text[], ?::int[], ?::text[]) as u(idx, ids, event, vuln_name, release_key, rank, finding)`,
       [
         chunk.map((_, j) => i + j),
         chunk.map((e) => e.packageIds.join(',')),
@@ -71,8 +72,7 @@ export async function fanOut(trx: Knex.Transaction, subscriptions: readonly Subs
         chunk.map((e) => e.event.vulnerability),
         chunk.map((e) => e.event.distribution),
         chunk.map((e) => SEVERITIES.indexOf(e.event.finding.severity)),
-        // the finding's JSON without its closing brace: each row adds its image's layer
-        chunk.map((e) => JSON.stringify(e.event.finding).slice(0, -1)),
+        chunk.map((e) => JSON.stringify(e.event.finding)),
       ] as unknown as Knex.RawBinding[],
     );
   }
@@ -148,30 +148,36 @@ export async function fanOut(trx: Knex.Transaction, subscriptions: readonly Subs
   await trx.raw(`
     create temp table notify_targets on commit drop as
     select distinct on (c.subscription_id, loc.manifest_id)
-           c.subscription_id, loc.manifest_id, c.min_rank, string_to_array(c.events, ',') as events,
-           left(json_build_object('registry', loc.registry, 'repository', loc.repository, 'tags', loc.tags)::text, -1) as location_head
+           c.subscription_id, loc.manifest_id, loc.repository_id, c.min_rank, string_to_array(c.events, ',') as events
       from notify_locations loc
       join notify_coverage c on c.repository_id = loc.repository_id
      order by c.subscription_id, loc.manifest_id, loc.registry, loc.repository`);
   await trx.raw('analyze notify_pairs; analyze notify_images; analyze notify_targets');
   step('targets');
 
-  // The payload as JSON text, from pieces made once per event and per target; checked by the json type.
-  const base = JSON.stringify(publicBase(options.publicBaseUrl)).slice(1, -1);
-  const tail = `"occurredAt":${JSON.stringify(new Date().toISOString())}}`;
+  // Each finding once (the payload's finding but the layer); the rows name it, their layer and location.
+  await trx.raw(
+    `alter table notify_events add column finding_id bigint;
+     update notify_events set finding_id = nextval(pg_get_serial_sequence('notification_findings', 'id'))`,
+  );
+  await trx.raw(
+    `insert into notification_findings (id, update_run_id, event, vuln_name, aliases, package_name, installed_version, ecosystem, finding, links_base, occurred_at)
+     overriding system value
+     select e.finding_id, ?::bigint, e.event, e.vuln_name,
+            coalesce(array(select json_array_elements_text(e.finding->'aliases')), '{}'),
+            e.finding->>'package', e.finding->>'installedVersion', e.finding->>'ecosystem', e.finding, ?::text, now()
+       from notify_events e where e.finding_id is not null`,
+    [options.runId, publicBase(options.publicBaseUrl)],
+  );
+  step('findings');
   const result = await trx.raw(
-    `insert into notifications (subscription_id, manifest_id, vuln_name, event, update_run_id, dedupe_key, payload)
-     select t.subscription_id, p.manifest_id, e.vuln_name, e.event, ?::bigint, null,
-            ('{"version":1,"event":"' || e.event || '","image":' || t.location_head
-              || ',"digest":"' || i.digest || '","platform":' || coalesce(to_json(i.platform)::text, 'null') || '},"finding":' || e.finding_head
-              || ',"layer":' || coalesce('"' || l.digest || '"', 'null') || '},"links":{"status":"' || ?::text || '/api/v1/images/' || i.digest
-              || '","report":"' || ?::text || '/images/' || i.digest || '"},' || ?::text)::json
+    `insert into notifications (subscription_id, manifest_id, vuln_name, event, update_run_id, finding_id, layer_id, repository_id)
+     select t.subscription_id, p.manifest_id, e.vuln_name, e.event, ?::bigint, e.finding_id, p.layer_id, t.repository_id
        from notify_pairs p
        join notify_images i on i.manifest_id = p.manifest_id
        join notify_events e on e.idx = p.idx
-       left join layers l on l.id = p.layer_id
        join notify_targets t on t.manifest_id = p.manifest_id and e.severity_rank >= t.min_rank and e.event = any(t.events)`,
-    [options.runId, base, base, tail],
+    [options.runId],
   );
   step('outbox', result.rowCount as number);
   return result.rowCount as number;

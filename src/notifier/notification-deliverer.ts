@@ -1,12 +1,12 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '../log/create-logger.ts';
-import type { ClaimedDelivery, NotificationChannel, NotificationStore } from '../store/notification-store.ts';
+import type { ClaimedDelivery, NotificationChannel, NotificationStore, PruneSummary } from '../store/notification-store.ts';
 import { buildDeliveryContent, type ContentInput, type DeliveryContent } from './delivery-content.ts';
 import { NOOP_DELIVERY_OBSERVER, type DeliveryObserver } from './delivery-observer.ts';
 import { retryable, type DeliveryOutcome } from './delivery-outcome.ts';
 import type { EmailSender } from './email-sender.ts';
 import { parseNotificationPayload } from './notification-payload.ts';
-import type { NotifierConfig } from './notifier-config.ts';
+import { NOTIFIER_DEFAULTS, type NotifierConfig } from './notifier-config.ts';
 import { renderEmail } from './render-email.ts';
 import { retryDelay } from './retry-delay.ts';
 import { parseSubscriptionTarget, type SubscriptionTarget } from './subscription-target.ts';
@@ -17,7 +17,8 @@ import { WebhookSender } from './webhook-sender.ts';
 /** What the deliverer is built from (constructor injection; nothing global). */
 export interface NotificationDelivererOptions {
   store: NotificationStore;
-  config: Pick<NotifierConfig, 'publicBaseUrl' | 'batching' | 'retry' | 'rateLimit' | 'concurrency' | 'leaseSeconds' | 'pollIntervalMs'>;
+  /** Without `retentionMs`, ended deliveries are kept for {@link NOTIFIER_DEFAULTS}' period. */
+  config: Pick<NotifierConfig, 'publicBaseUrl' | 'batching' | 'retry' | 'rateLimit' | 'concurrency' | 'leaseSeconds' | 'pollIntervalMs'> & Partial<Pick<NotifierConfig, 'retentionMs'>>;
   webhook: WebhookSender;
   /** Null when no SMTP server is configured: email deliveries fail (retryably) until one is. */
   email: EmailSender | null;
@@ -43,6 +44,8 @@ export interface DeliveryRunSummary {
 const MAX_ATTEMPTS_PER_RUN = 1000;
 /** Longest wait for a rate-limit token before the delivery is handed back instead. */
 const MAX_TOKEN_WAIT_MS = 1000;
+/** How often the running loop deletes what the retention period has passed. */
+const PRUNE_INTERVAL_MS = 3_600_000;
 
 /**
  * Turns outbox rows into messages on the wire. Each run batches waiting rows into deliveries, then
@@ -125,16 +128,30 @@ export class NotificationDeliverer {
     return summary;
   }
 
+  /** Deletes ended deliveries (and their outbox rows) older than the retention period. */
+  async prune(now: Date = new Date()): Promise<PruneSummary> {
+    const before = new Date(now.getTime() - (this.config.retentionMs ?? NOTIFIER_DEFAULTS.retentionMs));
+    const pruned = await this.store.prune(before);
+    if (pruned.deliveries + pruned.notifications + pruned.findings > 0) this.logger.info({ ...pruned, before }, 'notifier outbox pruned');
+    return pruned;
+  }
+
   /**
    * Runs until `signal` aborts: a pass, then a pause until the next delivery is due, the poll
-   * interval passes or {@link wake} is called. Resolves once the last pass has finished.
+   * interval passes or {@link wake} is called; hourly, what the retention period has passed is
+   * deleted. Resolves once the last pass has finished.
    */
   async run(signal: AbortSignal): Promise<void> {
     this.logger.info({ concurrency: this.config.concurrency }, 'notifier start');
+    let pruneAt = 0;
     while (!signal.aborted) {
       let waitMs = this.config.pollIntervalMs;
       try {
         this.woken = false;
+        if (Date.now() >= pruneAt) {
+          pruneAt = Date.now() + PRUNE_INTERVAL_MS;
+          await this.prune();
+        }
         const summary = await this.runOnce(signal);
         const busy = summary.delivered + summary.failed + summary.dead + summary.deferred >= MAX_ATTEMPTS_PER_RUN || this.backlog;
         const due = await this.store.nextDueAt();

@@ -81,6 +81,8 @@ export interface NotifierConfig {
   leaseSeconds: number;
   /** Pause of the polling loop when nothing is due (a wake-up cuts it short). */
   pollIntervalMs: number;
+  /** Delivered and dead deliveries are deleted with their outbox rows this long after they ended. */
+  retentionMs: number;
   webhook: {
     timeouts: WebhookTimeouts;
     /** Bytes of a failing response kept for the error message. */
@@ -99,6 +101,7 @@ export const NOTIFIER_DEFAULTS: Omit<NotifierConfig, 'publicBaseUrl' | 'smtp'> =
   concurrency: 4,
   leaseSeconds: 120,
   pollIntervalMs: 5_000,
+  retentionMs: 30 * 86_400_000,
   webhook: {
     timeouts: { connectMs: 5_000, headersMs: 10_000, totalMs: 30_000 },
     maxErrorBodyBytes: 1024,

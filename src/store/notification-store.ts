@@ -149,6 +149,20 @@ export interface NotificationStore {
   notificationsOf(deliveryId: string, page: { limit: number; after?: string }): Promise<OutboxNotification[]>;
   /** When the next pending delivery is due (now or past when one is), or null when none waits. */
   nextDueAt(): Promise<Date | null>;
+  /**
+   * Retention: deletes deliveries that ended (delivered, or dead: no longer re-drivable) before
+   * `before`, with their outbox rows; outbox rows never batched that were written before then
+   * (their subscription or image is gone, or nobody could send them); and the findings no row
+   * names any more. Works in bounded transactions; several processes may prune at once.
+   */
+  prune(before: Date): Promise<PruneSummary>;
+}
+
+/** What {@link NotificationStore.prune} deleted. */
+export interface PruneSummary {
+  deliveries: number;
+  notifications: number;
+  findings: number;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -156,6 +170,8 @@ const MAX_PAGE = 1000;
 const MAX_ERROR = 2000;
 /** Outbox rows locked by one batching transaction at most. */
 const MAX_ROWS_PER_BATCHING = 5000;
+/** Deliveries (or unbatched outbox rows) deleted by one pruning statement at most. */
+const MAX_PRUNED_PER_STATEMENT = 2000;
 
 interface NotificationRow {
   id: string;
@@ -363,8 +379,8 @@ export class PgNotificationStore implements NotificationStore {
               coalesce((select json_agg(json_build_object(
                           'id', n.id, 'subscription_id', n.subscription_id, 'manifest_id', n.manifest_id,
                           'vuln_name', n.vuln_name, 'event', n.event, 'update_run_id', n.update_run_id,
-                          'payload', n.payload, 'created_at', n.created_at) order by n.created_at, n.id)
-                          from notifications n where n.delivery_id = c.id
+                          'payload', p.payload, 'created_at', n.created_at) order by n.created_at, n.id)
+                          from notifications n join notification_payloads p on p.id = n.id where n.delivery_id = c.id
                            and exists (select 1 from manifests m where m.id = n.manifest_id)), '[]'::json) as notifications
          from claimed c join subscriptions s on s.id = c.subscription_id
         order by c.next_attempt_at, c.id`,
@@ -475,16 +491,17 @@ export class PgNotificationStore implements NotificationStore {
   async notificationsOf(deliveryId: string, page: { limit: number; after?: string }): Promise<OutboxNotification[]> {
     if (!UUID.test(deliveryId) || (page.after !== undefined && !UUID.test(page.after))) return [];
     const limit = Math.min(MAX_PAGE, Math.max(1, Math.floor(page.limit)));
-    const query = this.knex('notifications')
-      .where({ delivery_id: deliveryId })
-      .whereExists((q) => q.select(1).from('manifests').whereRaw('manifests.id = notifications.manifest_id'));
+    const query = this.knex('notifications as n')
+      .join('notification_payloads as p', 'p.id', 'n.id')
+      .where({ 'n.delivery_id': deliveryId })
+      .whereExists((q) => q.select(1).from('manifests').whereRaw('manifests.id = n.manifest_id'));
     if (page.after !== undefined) {
-      query.whereRaw('(created_at, id) > (select created_at, id from notifications where id = ?)', [page.after]);
+      query.whereRaw('(n.created_at, n.id) > (select created_at, id from notifications where id = ?)', [page.after]);
     }
     const rows = await query
-      .orderBy([{ column: 'created_at' }, { column: 'id' }])
+      .orderBy([{ column: 'n.created_at' }, { column: 'n.id' }])
       .limit(limit)
-      .select<NotificationRow[]>('id', 'subscription_id', 'manifest_id', 'vuln_name', 'event', 'update_run_id', 'payload', 'created_at');
+      .select<NotificationRow[]>('n.id', 'n.subscription_id', 'n.manifest_id', 'n.vuln_name', 'n.event', 'n.update_run_id', 'p.payload', 'n.created_at');
     return rows.map(fromNotificationRow);
   }
 
@@ -493,5 +510,42 @@ export class PgNotificationStore implements NotificationStore {
       `select min(next_attempt_at) as at from notification_deliveries where state in ('pending', 'delivering')`,
     );
     return rows[0]?.at ?? null;
+  }
+
+  async prune(before: Date): Promise<PruneSummary> {
+    const summary: PruneSummary = { deliveries: 0, notifications: 0, findings: 0 };
+    // A delivery's rows go in the statement that deletes it (the reference would otherwise set
+    // them back to unbatched, and they would be sent again).
+    for (;;) {
+      const { rows } = await this.knex.raw<{ rows: { deliveries: string; notifications: string }[] }>(
+        `with gone as (select id from notification_deliveries
+                        where state in ('delivered', 'dead') and coalesce(delivered_at, last_attempt_at, created_at) < ?
+                        limit ${MAX_PRUNED_PER_STATEMENT} for update skip locked),
+              n as (delete from notifications where delivery_id in (select id from gone) returning 1),
+              d as (delete from notification_deliveries where id in (select id from gone) returning 1)
+         select (select count(*) from d) as deliveries, (select count(*) from n) as notifications`,
+        [before],
+      );
+      const deliveries = Number(rows[0]?.deliveries ?? 0);
+      summary.deliveries += deliveries;
+      summary.notifications += Number(rows[0]?.notifications ?? 0);
+      if (deliveries < MAX_PRUNED_PER_STATEMENT) break;
+    }
+    for (;;) {
+      const result = await this.knex.raw(
+        `delete from notifications where id in (
+           select id from notifications where delivery_id is null and created_at < ? limit ${MAX_PRUNED_PER_STATEMENT * 50} for update skip locked)`,
+        [before],
+      );
+      summary.notifications += result.rowCount as number;
+      if ((result.rowCount as number) < MAX_PRUNED_PER_STATEMENT * 50) break;
+    }
+    const findings = await this.knex.raw(
+      `delete from notification_findings f
+        where f.occurred_at < ? and not exists (select 1 from notifications n where n.finding_id = f.id)`,
+      [before],
+    );
+    summary.findings = findings.rowCount as number;
+    return summary;
   }
 }

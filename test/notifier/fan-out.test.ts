@@ -94,8 +94,16 @@ test.serial('current images only, each subscription at its first covered locatio
   const count = await db.knex.transaction((trx) =>
     fanOut(trx, subscriptions, w.packageIds.map((id) => event(id, 'Medium')), { runId: Number(run.id), publicBaseUrl: 'https://lookout.example.test/', currentImageDays: 30, logger }),
   );
-  const rows = await db.knex('notifications').orderBy('manifest_id').select('subscription_id', 'manifest_id', 'vuln_name', 'event', 'update_run_id', 'dedupe_key', 'payload');
+  const rows = await db.knex('notifications as n')
+    .join('notification_payloads as p', 'p.id', 'n.id')
+    .orderBy('n.manifest_id')
+    .select('n.subscription_id', 'n.manifest_id', 'n.vuln_name', 'n.event', 'n.update_run_id', 'n.dedupe_key', 'n.finding_id', 'p.payload', { stored: 'n.payload' });
   t.is(count, rows.length);
+  // Lean rows: no stored payload, each names its finding, which is written once per finding.
+  t.true(rows.every((r) => r.stored === null && r.finding_id !== null));
+  const findings = await db.knex('notification_findings').where({ update_run_id: run.id }).select('id', 'package_name', 'installed_version');
+  t.is(findings.length, 1, 'both packages are openssl 3.0.11-1 of one release: one finding');
+  t.true(rows.every((r) => String(r.finding_id) === String(findings[0]!.id)));
   // Medium: not for `high`; `alpine` wants fix-available only; `team` covers team/app only (its owner's repositories).
   t.deepEqual(
     rows.map((r) => [r.subscription_id, Number(r.manifest_id)]),
@@ -124,7 +132,11 @@ test.serial('current images only, each subscription at its first covered locatio
   await db.knex.transaction((trx) =>
     fanOut(trx, subscriptions, w.packageIds.map((id) => event(id, 'Critical')), { runId: Number(run.id), publicBaseUrl: 'https://lookout.example.test', currentImageDays: 30, logger }),
   );
-  const high = await db.knex('notifications').where({ subscription_id: w.subscriptions.high }).orderBy('manifest_id').select('manifest_id', 'payload');
+  const high = await db.knex('notifications as n')
+    .join('notification_payloads as p', 'p.id', 'n.id')
+    .where({ 'n.subscription_id': w.subscriptions.high })
+    .orderBy('n.manifest_id')
+    .select('n.manifest_id', 'p.payload');
   t.deepEqual(high.map((r) => Number(r.manifest_id)), [w.images.a.id, w.images.b.id, w.images.child.id]);
   t.is(high[0]!.payload.image.repository, 'ops/tools');
 
