@@ -14,17 +14,18 @@ export function registerFeedsCommands(program: Command): void {
     .option('--only <names>', 'comma-separated feed names (default: every enabled feed)')
     .action(async (flags: { only?: string }) => {
       const only = flags.only ? flags.only.split(',').map((s) => s.trim()).filter(Boolean) : null;
-      const failed = await withLookout(async (lookout) => {
+      const outcome = await withLookout(async (lookout) => {
         for (const name of only ?? []) {
           if (!lookout.feeds.feeds.has(name)) {
             process.stderr.write(`lookout: unknown feed ${name} (known: ${[...lookout.feeds.feeds.keys()].join(', ')})\n`);
-            return true;
+            return 'usage';
           }
         }
         const outcomes = await lookout.feeds.runNow(only, (o) => process.stdout.write(`${describe(o)}\n`));
-        return outcomes.some((o) => o.state === 'failed');
+        return outcomes.some((o) => o.state === 'failed') ? 'failed' : 'ok';
       });
-      if (failed) process.exitCode = EXIT.findings;
+      if (outcome === 'usage') process.exitCode = EXIT.usage;
+      else if (outcome === 'failed') process.exitCode = EXIT.findings;
     });
 
   feeds

@@ -22,7 +22,6 @@ interface ScanFlags {
   failOn?: string;
   platform?: string[];
   output?: string;
-  includeKernelHeaders?: boolean;
   includeSuppressed?: boolean;
 }
 

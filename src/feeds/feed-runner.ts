@@ -78,7 +78,7 @@ export class FeedRunner {
         log.info({ runId, seconds: seconds() }, 'feed run unchanged');
         return { updater: updater.name, runId, state: 'unchanged', seconds: seconds() };
       }
-      const counts = await store.applyRun(runId, updater.name, updater.parse(fetched), {
+      const counts = await store.applyRun(runId, updater.name, untilAborted(updater.parse(fetched), signal), {
         delta: fetched.delta === true,
         ...(this.deps.onApplied ? { onApplied: this.deps.onApplied } : {}),
       });
@@ -93,5 +93,13 @@ export class FeedRunner {
     } finally {
       await rm(spoolDir, { recursive: true, force: true });
     }
+  }
+}
+
+/** The records, until `signal` aborts: then its reason is thrown (the run's transaction rolls back). */
+async function* untilAborted<T>(records: AsyncIterable<T>, signal: AbortSignal | undefined): AsyncGenerator<T> {
+  for await (const record of records) {
+    signal?.throwIfAborted();
+    yield record;
   }
 }

@@ -38,6 +38,8 @@ export class FeedService {
   private readonly store: VulnerabilityStore;
   private readonly logger: Logger;
   private readonly https: UndiciFeedHttp[];
+  /** `feeds.timeoutMinutes`: a run taking longer is abandoned (it fails, the previous data stays). */
+  private readonly timeoutMinutes: number;
   private onChanged: OnFeedChanged | null = null;
 
   constructor(deps: { config: Config; definitions: ReadonlyMap<string, FeedDefinition<any>>; runner: FeedRunner; store: VulnerabilityStore; logger: Logger }) {
@@ -45,6 +47,7 @@ export class FeedService {
     this.store = deps.store;
     this.logger = deps.logger;
     this.https = [];
+    this.timeoutMinutes = deps.config.feeds.timeoutMinutes;
     const feeds = new Map<string, ConfiguredFeed>();
     const section = deps.config.feeds as Record<string, unknown> & Config['feeds'];
     for (const [name, definition] of deps.definitions) {
@@ -87,7 +90,17 @@ export class FeedService {
   }
 
   private async runOne(feed: ConfiguredFeed, signal?: AbortSignal): Promise<RunOutcome> {
-    const outcome = await this.runner.run(feed.source, signal);
+    const timeout = new AbortController();
+    const timer = setTimeout(
+      () => timeout.abort(new Error(`the run took longer than feeds.timeoutMinutes (${this.timeoutMinutes} min)`)),
+      this.timeoutMinutes * 60_000,
+    );
+    let outcome: RunOutcome;
+    try {
+      outcome = await this.runner.run(feed.source, signal ? AbortSignal.any([signal, timeout.signal]) : timeout.signal);
+    } finally {
+      clearTimeout(timer);
+    }
     if (outcome.state === 'changed' && this.onChanged) {
       try {
         await this.onChanged(outcome);
@@ -104,7 +117,8 @@ export class FeedService {
       queue: FEED_UPDATE_QUEUE,
       dedupe: true,
       retryLimit: 0,
-      expireInSeconds: 6 * 3600,
+      // the run's own timeout comes first; the job expires only if its process died
+      expireInSeconds: this.timeoutMinutes * 60 + 600,
       handle: async (job) => {
         const feed = this.feeds.get(job.data.feed);
         if (!feed || !feed.enabled) return;

@@ -165,3 +165,34 @@ test('two runs of one updater at once: the second is refused by the lock', async
   const [a, b] = await Promise.all([runner.run(source), runner.run(source)]);
   t.deepEqual([a.state, b.state].sort(), ['changed', 'locked']);
 });
+
+test('a run abandoned mid-parse (its time is up) fails with the reason and keeps the previous data', async (t) => {
+  const { db, server, store, runner, source } = await setup(t, 'lines-e');
+  server.state.body = lines([{ cve: 'CVE-2026-0500', pkg: 'bash', fixed: null }]);
+  t.is((await runner.run(source)).state, 'changed');
+  server.state.body = lines([
+    { cve: 'CVE-2026-0500', pkg: 'bash', fixed: '5.2.15-2+b3' },
+    { cve: 'CVE-2026-0501', pkg: 'dash', fixed: null },
+    { cve: 'CVE-2026-0502', pkg: 'zsh', fixed: null },
+  ]);
+  const timeout = new AbortController();
+  const inner = source.updater;
+  // The time runs out once the first record has been read.
+  const slow: Updater = {
+    ...inner,
+    async *parse(fetched) {
+      for await (const record of inner.parse(fetched)) {
+        yield record;
+        timeout.abort(new Error('the run took longer than feeds.timeoutMinutes (1 min)'));
+      }
+    },
+  };
+  const failed = await runner.run({ ...source, updater: slow }, timeout.signal);
+  t.is(failed.state, 'failed');
+  if (failed.state !== 'failed') return;
+  t.regex(failed.error, /took longer than feeds\.timeoutMinutes/);
+  const rows = await db.knex('vulnerabilities').where({ updater: 'lines-e' }).select('name', 'fixed_version');
+  t.deepEqual(rows, [{ name: 'CVE-2026-0500', fixed_version: null }], 'nothing of the abandoned run was kept');
+  t.is((await store.latestRuns()).find((r) => r.updater === 'lines-e')?.state, 'failed');
+  t.is((await runner.run(source)).state, 'changed', 'the next run loads the new data');
+});

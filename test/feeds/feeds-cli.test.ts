@@ -55,7 +55,7 @@ maybe(`feeds update runs a feed with a progress line, unchanged costs one reques
   t.regex(status.stdout, /^alpine\s+on\s+-\s+never$/m);
 
   const unknown = await runCli(['feeds', 'update', '--only', 'nope'], vars);
-  t.is(unknown.status, 1);
+  t.is(unknown.status, 2, 'an unknown feed is bad usage');
   t.regex(unknown.stderr, /unknown feed nope/);
 });
 

@@ -15,7 +15,8 @@ export const osvEcosystem = {
         name: eco.updater,
         defaultUrl: `${OSV_BUCKET_URL}${encodeURIComponent(eco.osv)}/all.zip`,
         description: `OSV advisories for ${eco.osv}`,
-        enabledByDefault: true,
+        // No scanner finds Rust crates in images yet: the crates.io archive is fetched only when asked for.
+        enabledByDefault: eco.ecosystem !== 'cargo',
         options,
         create: ({ url }) => createOsvUpdater({ ecosystem: eco.osv, url }),
       }) satisfies FeedDefinition<z.infer<typeof options>>,
