@@ -95,9 +95,7 @@ export async function fanOut(trx: Knex.Transaction, subscriptions: readonly Subs
   // Only current images count: a tag points at them (or at an index holding them), or they were seen lately.
   await trx.raw(
     `create temp table notify_images on commit drop as
-     select m.id as manifest_id, m.digest,
-            case when m.platform_os is not null and m.platform_arch is not null
-                 then m.platform_os || '/' || m.platform_arch || coalesce('/' || m.platform_variant, '') end as platform
+     select m.id as manifest_id
        from (select distinct manifest_id from notify_pairs) a
        join manifests m on m.id = a.manifest_id
       where exists (select 1 from tags t where t.manifest_id = m.id and t.deleted_at is null)
@@ -106,18 +104,15 @@ export async function fanOut(trx: Knex.Transaction, subscriptions: readonly Subs
     [options.currentImageDays],
   );
   step('images');
-  // Where each image (or an index holding it) is known, with the tags pointing at it there.
+  // Where each image (or an index holding it) is known (the tags are read when a row is delivered).
   await trx.raw(`
     create temp table notify_locations on commit drop as
-    select i.manifest_id, r.id as repository_id, g.name as registry, r.name as repository,
-           coalesce(array_agg(distinct tg.name) filter (where tg.name is not null), '{}') as tags
+    select distinct i.manifest_id, r.id as repository_id, g.name as registry, r.name as repository
       from notify_images i
       join lateral (select i.manifest_id as holder union select c.index_id from manifest_children c where c.child_id = i.manifest_id) h on true
       join repository_manifests rm on rm.manifest_id = h.holder and rm.deleted_at is null
       join repositories r on r.id = rm.repository_id
-      join registries g on g.id = r.registry_id
-      left join tags tg on tg.repository_id = r.id and tg.manifest_id = h.holder and tg.deleted_at is null
-     group by i.manifest_id, r.id, g.name, r.name`);
+      join registries g on g.id = r.registry_id`);
   step('locations');
 
   // Which subscription covers which of those repositories.
@@ -152,7 +147,7 @@ export async function fanOut(trx: Knex.Transaction, subscriptions: readonly Subs
       from notify_locations loc
       join notify_coverage c on c.repository_id = loc.repository_id
      order by c.subscription_id, loc.manifest_id, loc.registry, loc.repository`);
-  await trx.raw('analyze notify_pairs; analyze notify_images; analyze notify_targets');
+  await trx.raw('analyze notify_pairs; analyze notify_targets');
   step('targets');
 
   // Each finding once (the payload's finding but the layer); the rows name it, their layer and location.
@@ -174,7 +169,6 @@ export async function fanOut(trx: Knex.Transaction, subscriptions: readonly Subs
     `insert into notifications (subscription_id, manifest_id, vuln_name, event, update_run_id, finding_id, layer_id, repository_id)
      select t.subscription_id, p.manifest_id, e.vuln_name, e.event, ?::bigint, e.finding_id, p.layer_id, t.repository_id
        from notify_pairs p
-       join notify_images i on i.manifest_id = p.manifest_id
        join notify_events e on e.idx = p.idx
        join notify_targets t on t.manifest_id = p.manifest_id and e.severity_rank >= t.min_rank and e.event = any(t.events)`,
     [options.runId],

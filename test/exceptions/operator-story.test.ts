@@ -100,7 +100,12 @@ if (HAVE_REGISTRY) {
 
 /** Outbox rows of one event: `digest vulnerability package` lines. */
 async function outbox(t: { context: Context }, event: string): Promise<string[]> {
-  const rows = await t.context.db.knex('notifications as n').join('subscriptions as s', 's.id', 'n.subscription_id').where({ 'n.event': event, 's.name': 'ops-hook' }).select('n.payload');
+  const rows = await t.context.db
+    .knex('notifications as n')
+    .join('notification_payloads as p', 'p.id', 'n.id')
+    .join('subscriptions as s', 's.id', 'n.subscription_id')
+    .where({ 'n.event': event, 's.name': 'ops-hook' })
+    .select('p.payload');
   return rows.map((r) => `${r.payload.image.digest} ${r.payload.finding.vulnerability} ${r.payload.finding.package}`).sort();
 }
 
