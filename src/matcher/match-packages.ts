@@ -146,6 +146,11 @@ export function matchPackages(input: MatchInput): MatchResult {
         if (unmatched.length === 0) firstUnmatched = scope.reason;
         unmatched.push(pkg.name);
       }
+      if (maxChecks === 0) {
+        // nothing is listed: only counted
+        explanations.push({ packageId: pkg.id, status, reason: scope.reason, findings: 0, checks: [], checksOmitted: candidates.length });
+        continue;
+      }
       const checks = candidates.map((record): RecordCheck => ({
         recordId: record.id,
         updater: record.updater,
@@ -202,7 +207,7 @@ export function matchPackages(input: MatchInput): MatchResult {
       suppressed['kernel-headers'].packages++;
       suppressed['kernel-headers'].findings = (suppressed['kernel-headers'].findings ?? 0) + hidden;
     }
-    checks.sort((a, b) => compareText(a.vulnerability, b.vulnerability) || compareText(a.updater, b.updater) || compareIds(a.recordId, b.recordId));
+    if (maxChecks > 0) checks.sort((a, b) => compareText(a.vulnerability, b.vulnerability) || compareText(a.updater, b.updater) || compareIds(a.recordId, b.recordId));
     const status: PackageMatchStatus = kernel ? 'kernel-headers' : 'matched';
     const reason = kernel ? `${pkg.name} holds kernel headers or build files, not a kernel that runs in a container; its findings are suppressed` : null;
     explanations.push(explanation(pkg.id, status, reason, reported, checks, maxChecks));

@@ -116,7 +116,7 @@ export class ReportService {
         .onConflict('manifest_id')
         .merge(),
       // Recorded for the reverse match: which release keys this image's OS packages follow.
-      this.knex('manifests').where({ id: manifestId }).update({ release_keys: releaseKeys }),
+      this.knex('manifests').where({ id: manifestId }).whereRaw('release_keys is distinct from ?::text[]', [releaseKeys]).update({ release_keys: releaseKeys }),
     ]);
     const cached = { report, etag, generation };
     this.keep(manifestId, cached, text.length);
@@ -141,10 +141,11 @@ export class ReportService {
 
   /** Matches an image (not cached): the report, and the match with per-package explanations. */
   async compute(facts: ImageFacts, options: { generation?: number; explain?: boolean; match?: MatchOptions } = {}): Promise<{ report: ImageReport; match: MatchResult; releaseKeys: string[] }> {
-    const matchOptions = { ...this.options, ...options.match };
+    // Without an explanation asked for, the checks behind each package's result are counted, not listed.
+    const matchOptions = { ...this.options, ...(options.explain === true ? {} : { maxChecksPerPackage: 0 }), ...options.match };
     const plan = matchPlan(facts.distribution, facts.releaseHint, facts.packages, matchOptions);
-    const records = await this.candidates(plan.lookups);
-    const enrichments = await this.enrichments(enrichmentIds(records));
+    // The enrichments of the candidates' CVE ids are selected with the candidates, not after them.
+    const [records, enrichments] = await Promise.all([this.candidates(plan.lookups), this.enrichmentsOf(plan.lookups)]);
     const match = matchPackages({
       distribution: facts.distribution,
       releaseHint: facts.releaseHint,
@@ -289,9 +290,28 @@ export class ReportService {
     return results.flat();
   }
 
-  private async enrichments(ids: readonly string[]): Promise<EnrichmentRecord[]> {
-    if (ids.length === 0) return [];
-    const rows = await this.knex('enrichments').whereRaw('vuln_name = any(?)', [[...ids]]).select('kind', 'vuln_name', 'data');
+  /**
+   * The enrichments of every CVE id (name or alias) of the records the lookups select — the ids
+   * {@link enrichmentIds} finds in the candidates — in one query that runs beside theirs.
+   */
+  private async enrichmentsOf(lookups: readonly Lookup[]): Promise<EnrichmentRecord[]> {
+    if (lookups.length === 0) return [];
+    const selects: string[] = [];
+    const bindings: Knex.RawBinding[] = [];
+    for (const lookup of lookups) {
+      selects.push(
+        `select v.name, v.aliases from vulnerabilities v
+          where v.ecosystem = ? and ${lookup.distribution === null ? 'v.distribution is null' : 'v.distribution = ?'} and v.package_name = any(?)`,
+      );
+      bindings.push(lookup.ecosystem, ...(lookup.distribution === null ? [] : [lookup.distribution]), lookup.packageNames as string[]);
+    }
+    const { rows } = await this.knex.raw<{ rows: { kind: EnrichmentRecord['kind']; vuln_name: string; data: any }[] }>(
+      `select e.kind, e.vuln_name, e.data from enrichments e
+        where e.vuln_name = any(array(
+          select distinct upper(btrim(id)) from (${selects.join(' union all ')}) c, unnest(c.aliases || c.name) id
+           where btrim(id) ~* '^CVE-[0-9]{4}-[0-9]{4,}$'))`,
+      bindings,
+    );
     return rows.map((r) => ({ kind: r.kind, vulnName: r.vuln_name, data: r.data }) as EnrichmentRecord);
   }
 }

@@ -143,4 +143,9 @@ test('explanations keep at most maxChecksPerPackage checks and count the rest', 
   const result = matchPackages({ distribution: dist, packages, records, options: { maxChecksPerPackage: 10 } });
   t.is(result.explanations[0]!.checks.length, 10);
   t.is(result.explanations[0]!.checksOmitted, 20);
+  // None listed (a report that is not an explanation): every check counted, the findings the same.
+  const counted = matchPackages({ distribution: dist, packages: [...packages, { ...packages[0]!, id: 'c', ecosystem: 'cargo', name: 'serde' }], records, options: { maxChecksPerPackage: 0 } });
+  t.like(counted.explanations[0], { status: 'matched', checks: [], checksOmitted: 30 });
+  t.like(counted.explanations[1], { status: 'not-matched', checks: [], checksOmitted: 0 });
+  t.deepEqual(counted.findings, result.findings);
 });
