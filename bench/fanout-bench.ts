@@ -126,7 +126,7 @@ async function timedRun(store: PgVulnerabilityStore, data: VulnerabilityRecord[]
   return { totalMs: committedAt - start, sinceDiffMs: committedAt - hookStart, hookMs, committedAt };
 }
 
-export async function* records(list: readonly VulnerabilityRecord[]): AsyncGenerator<VulnerabilityRecord> {
+async function* records(list: readonly VulnerabilityRecord[]): AsyncGenerator<VulnerabilityRecord> {
   yield* list;
 }
 
@@ -162,7 +162,7 @@ const SEVERITIES: Severity[] = ['High', 'Medium', 'Low'];
 const spread = (i: number) => BASE + ((i * 37) % (SOURCES - BASE));
 
 /** Before: two fixed-long-ago records per source, 145 open ones that the update will fix or retract. */
-export function baseline(): VulnerabilityRecord[] {
+function baseline(): VulnerabilityRecord[] {
   const out: VulnerabilityRecord[] = [];
   for (let s = 0; s < SOURCES; s++) for (let k = 0; k < 2; k++) out.push(record(`CVE-2020-${10000 + s * 2 + k}`, s, 'fixed', '0.1-1', SEVERITIES[k % 3]!));
   for (let i = 0; i < 145; i++) out.push(record(`CVE-2025-${20000 + i}`, spread(1000 + i), 'not_fixed', null, SEVERITIES[i % 3]!));
@@ -170,7 +170,7 @@ export function baseline(): VulnerabilityRecord[] {
 }
 
 /** After: the baseline with 1,000 vulnerabilities added or changed. */
-export function update(): VulnerabilityRecord[] {
+function update(): VulnerabilityRecord[] {
   const out = baseline().filter((r) => !r.name.startsWith('CVE-2025-'));
   for (let i = 0; i < 700; i++) out.push(record(`CVE-2026-${30000 + i}`, SOURCES + i, 'not_fixed', null, SEVERITIES[i % 3]!)); // no image has these
   for (let i = 0; i < 150; i++) out.push(record(`CVE-2026-${31000 + i}`, spread(i), 'not_fixed', null, SEVERITIES[i % 3]!));
@@ -181,7 +181,7 @@ export function update(): VulnerabilityRecord[] {
 }
 
 /** The fleet, written with set-based SQL: packages, images, their packages, repositories, tags, subscriptions. */
-export async function loadFleet(knex: Knex, hookUrl: string): Promise<void> {
+async function loadFleet(knex: Knex, hookUrl: string): Promise<void> {
   const [registry] = await knex('registries').insert({ name: 'bench', url: 'http://127.0.0.1:5000' }).returning('id');
   const [dist] = await knex('distributions').insert({ key: 'debian:bookworm', did: 'debian', version_id: '12', version_codename: 'bookworm' }).returning('id');
   const [layer] = await knex('layers').insert({ digest: `sha256:${'1'.repeat(64)}`, size: 1 }).returning('id');
