@@ -148,11 +148,12 @@ export class NotificationDeliverer {
       let waitMs = this.config.pollIntervalMs;
       try {
         this.woken = false;
+        const summary = await this.runOnce(signal);
+        // after the pass, so a large backlog to delete never holds up sending
         if (Date.now() >= pruneAt) {
           pruneAt = Date.now() + PRUNE_INTERVAL_MS;
           await this.prune();
         }
-        const summary = await this.runOnce(signal);
         const busy = summary.delivered + summary.failed + summary.dead + summary.deferred >= MAX_ATTEMPTS_PER_RUN || this.backlog;
         const due = await this.store.nextDueAt();
         if (busy) waitMs = 0;

@@ -90,3 +90,23 @@ test.serial('pruning many deliveries works in bounded statements to the end', as
   t.deepEqual(await deliverer.prune(), { deliveries: 4500, notifications: 4500, findings: 0 });
   t.is(Number((await db.knex('notifications').count('* as n'))[0]!.n), 0);
 });
+
+test.serial('the running notifier prunes on its first pass, after sending what is due', async (t) => {
+  const receiver = await startReceiver(t);
+  const manifests = await addManifests(db.knex, 2);
+  const sub = await addSubscription(db.knex, { channel: 'webhook', target: { url: receiver.url }, secret: SECRET });
+  const ended = new Date(Date.now() - 60 * DAY);
+  const [old] = await db.knex('notification_deliveries').insert({ subscription_id: sub, state: 'delivered', attempts: 1, created_at: ended, last_attempt_at: ended, delivered_at: ended }).returning<{ id: string }[]>('id');
+  await db.knex('notifications').insert({ subscription_id: sub, manifest_id: manifests[0]!.id, vuln_name: 'CVE-2026-0009', event: 'newly-affected', payload: '{}', delivery_id: old!.id });
+  await writeRows(db.knex, sub, [{ manifest: manifests[1]! }]);
+  const { deliverer, store } = makeDeliverer(t, db.knex, { config: testConfig({ retentionMs: 30 * DAY }) });
+  const stop = new AbortController();
+  const running = deliverer.run(stop.signal);
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline && ((await store.get(old!.id)) !== null || receiver.requests.length === 0)) await new Promise((r) => setTimeout(r, 25));
+  stop.abort();
+  await running;
+  t.is(await store.get(old!.id), null, 'the delivery ended 60 days ago is gone');
+  t.is(receiver.requests.length, 1, 'the waiting row was sent');
+  t.like(await store.counts(), { delivered: 1, unbatched: 0 });
+});
