@@ -1,8 +1,8 @@
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { fetchFeedFiles, type FeedFileRequest } from '../debian/fetch-feed-files.ts';
-import { FeedParseError } from '../debian/feed-parse-error.ts';
+import { fetchFeedFiles, type FeedFile } from '../../feeds/fetch-feed-files.ts';
+import { FeedParseError } from '../../feeds/feed-parse-error.ts';
 import type { FeedHttp, Updater } from '../updater.ts';
 import { parseSecdb } from './parse-secdb.ts';
 
@@ -53,7 +53,7 @@ export function createAlpineUpdater(options: AlpineUpdaterOptions = {}): Updater
     defaultUrl: options.url ?? ALPINE_SECDB_URL,
     async fetch(context) {
       const base = context.url.endsWith('/') ? context.url : `${context.url}/`;
-      const files: FeedFileRequest[] = [];
+      const files: FeedFile[] = [];
       if (releases !== undefined) {
         for (const release of releases) for (const repo of repositories) files.push(fileRequest(base, release, repo));
       } else {
@@ -87,7 +87,7 @@ export function createAlpineUpdater(options: AlpineUpdaterOptions = {}): Updater
 /** The `alpine` updater with default options. */
 export const alpineUpdater: Updater = createAlpineUpdater();
 
-function fileRequest(base: string, release: string, repo: string): FeedFileRequest {
+function fileRequest(base: string, release: string, repo: string): FeedFile {
   return { url: `${base}${release}/${repo}.json`, fileName: `alpine-${release}-${repo}.json` };
 }
 

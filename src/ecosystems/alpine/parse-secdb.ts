@@ -1,4 +1,4 @@
-import { FeedParseError } from '../debian/feed-parse-error.ts';
+import { FeedParseError } from '../../feeds/feed-parse-error.ts';
 import { selectJson } from '../debian/select-json.ts';
 import type { VulnerabilityRecord } from '../vulnerability-record.ts';
 

@@ -1,9 +1,9 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { downloadToSpool, type SpoolResult } from '../../feeds/download-to-spool.ts';
-import { FeedParseError } from '../oval/feed-parse-error.ts';
-import { directoryUrl, sha256OfFile } from '../oval/fetch-feed-files.ts';
-import { openFeedFile } from '../oval/open-feed-file.ts';
+import { FeedParseError } from '../../feeds/feed-parse-error.ts';
+import { directoryUrl, sha256File } from '../../feeds/fetch-feed-files.ts';
+import { openFeedFile } from '../../feeds/open-feed-file.ts';
 import { streamXmlElements, type XmlLimits } from '../oval/stream-xml-elements.ts';
 import { UNCHANGED, type FetchContext, type Fetched, type Updater } from '../updater.ts';
 import { amazonUpdateRecords } from './amazon-update-records.ts';
@@ -167,7 +167,7 @@ async function fetchAmazon(context: FetchContext, releases: readonly AmazonRelea
     const ext = /\.(gz|bz2|zst|xml)$/.exec(new URL(plan.updateinfo).pathname)?.[0] ?? '';
     const name = `amzn-${plan.release}-updateinfo.xml${ext === '.xml' ? '' : ext}`;
     const got = await must(plan.updateinfo, name, await get(plan.updateinfo, name, undefined));
-    const sha256 = await sha256OfFile(got.file);
+    const sha256 = await sha256File(got.file);
     if (plan.declared !== null && !plan.unchanged && sha256 !== plan.declared) {
       throw new FeedParseError(`amazon ${plan.release}: ${plan.updateinfo} has sha256 ${sha256}, repomd.xml says ${plan.declared}`);
     }

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { FeedParseError } from '../oval/feed-parse-error.ts';
+import { FeedParseError } from '../../feeds/feed-parse-error.ts';
 import { streamXmlElements } from '../oval/stream-xml-elements.ts';
 import { xmlAttr, xmlChild, xmlChildText } from '../oval/xml-element.ts';
 

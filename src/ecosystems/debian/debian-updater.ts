@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import type { Updater } from '../updater.ts';
-import { fetchFeedFiles } from './fetch-feed-files.ts';
-import { FeedParseError } from './feed-parse-error.ts';
+import { fetchFeedFiles } from '../../feeds/fetch-feed-files.ts';
+import { FeedParseError } from '../../feeds/feed-parse-error.ts';
 import { parseDebianTracker } from './parse-debian-tracker.ts';
 import { supportedDebianReleases } from './supported-debian-releases.ts';
 

@@ -1,5 +1,5 @@
 import type { FindingState, Severity, VulnerabilityRecord } from '../vulnerability-record.ts';
-import { FeedParseError } from './feed-parse-error.ts';
+import { FeedParseError } from '../../feeds/feed-parse-error.ts';
 import { selectJson } from './select-json.ts';
 
 /** Options of {@link parseDebianTracker}. */

@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import Assembler from 'stream-json/assembler.js';
 import { jsonParser, type Token } from 'stream-json/core/parser.js';
 import { getManyValues, isMany, none } from 'stream-chain/defs.js';
-import { FeedParseError } from './feed-parse-error.ts';
+import { FeedParseError } from '../../feeds/feed-parse-error.ts';
 
 /** Where a value sits in a JSON document: object keys and array indexes from the top. */
 export type JsonPath = readonly (string | number)[];

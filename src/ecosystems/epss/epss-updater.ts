@@ -1,5 +1,5 @@
-import { fetchFeedFiles } from '../debian/fetch-feed-files.ts';
-import { FeedParseError } from '../debian/feed-parse-error.ts';
+import { fetchFeedFiles } from '../../feeds/fetch-feed-files.ts';
+import { FeedParseError } from '../../feeds/feed-parse-error.ts';
 import type { Updater } from '../updater.ts';
 import { epssInput, parseEpss } from './parse-epss.ts';
 

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
-import { FeedParseError } from '../debian/feed-parse-error.ts';
+import { FeedParseError } from '../../feeds/feed-parse-error.ts';
 import type { EnrichmentRecord } from '../vulnerability-record.ts';
 
 const CVE = /^CVE-\d{4}-\d{4,}$/;

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
-import { fetchFeedFiles } from '../debian/fetch-feed-files.ts';
-import { FeedParseError } from '../debian/feed-parse-error.ts';
+import { fetchFeedFiles } from '../../feeds/fetch-feed-files.ts';
+import { FeedParseError } from '../../feeds/feed-parse-error.ts';
 import type { Updater } from '../updater.ts';
 import { parseKev } from './parse-kev.ts';
 

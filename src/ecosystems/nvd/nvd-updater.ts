@@ -2,8 +2,8 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fingerprintOf, sha256File } from '../debian/fetch-feed-files.ts';
-import { FeedParseError } from '../debian/feed-parse-error.ts';
+import { fingerprintOf, sha256File } from '../../feeds/fetch-feed-files.ts';
+import { FeedParseError } from '../../feeds/feed-parse-error.ts';
 import { UNCHANGED, type FeedRequest, type FetchContext, type Fetched, type Updater } from '../updater.ts';
 import { parseNvdPage, readNvdPageHeader } from './parse-nvd-pages.ts';
 

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { FeedParseError } from '../debian/feed-parse-error.ts';
+import { FeedParseError } from '../../feeds/feed-parse-error.ts';
 import { selectJson } from '../debian/select-json.ts';
 import type { EnrichmentRecord } from '../vulnerability-record.ts';
 import { nvdCveToEnrichment } from './nvd-cve-to-enrichment.ts';

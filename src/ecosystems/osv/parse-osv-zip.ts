@@ -1,4 +1,4 @@
-import { FeedParseError } from '../debian/feed-parse-error.ts';
+import { FeedParseError } from '../../feeds/feed-parse-error.ts';
 import type { VulnerabilityRecord } from '../vulnerability-record.ts';
 import type { OsvEcosystem } from './osv-ecosystems.ts';
 import { osvToRecords } from './osv-to-records.ts';

@@ -1,5 +1,5 @@
 import yauzl from 'yauzl';
-import { FeedParseError } from '../debian/feed-parse-error.ts';
+import { FeedParseError } from '../../feeds/feed-parse-error.ts';
 
 /** Limits of {@link zipEntries}. */
 export interface ZipEntriesOptions {

@@ -1,4 +1,4 @@
-import { FeedParseError } from './feed-parse-error.ts';
+import { FeedParseError } from '../../feeds/feed-parse-error.ts';
 import type { OvalCriteriaNode, OvalCriterion, OvalExtendDefinition } from './oval-definition.ts';
 
 /** A leaf of a criteria tree. */

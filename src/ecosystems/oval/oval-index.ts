@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { FeedParseError } from './feed-parse-error.ts';
+import { FeedParseError } from '../../feeds/feed-parse-error.ts';
 import { streamXmlElements, type XmlLimits } from './stream-xml-elements.ts';
 import type { XmlElement } from './xml-element.ts';
 import type { OvalField, OvalObject, OvalState, OvalTest } from './oval-definition.ts';

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { SaxesParser } from 'saxes';
-import { FeedParseError } from './feed-parse-error.ts';
+import { FeedParseError } from '../../feeds/feed-parse-error.ts';
 import type { XmlElement } from './xml-element.ts';
 
 /** Limits on what a stranger's XML may make the reader hold. */

@@ -1,4 +1,4 @@
-import { FeedParseError } from '../oval/feed-parse-error.ts';
+import { FeedParseError } from '../../feeds/feed-parse-error.ts';
 import { isoDate } from '../oval/iso-date.ts';
 import { makeRecord, uniqueStrings } from '../oval/make-record.ts';
 import { cvssScore } from '../oval/oval-cvss.ts';

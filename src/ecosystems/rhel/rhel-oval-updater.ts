@@ -2,10 +2,11 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import picomatch from 'picomatch';
 import { downloadToSpool } from '../../feeds/download-to-spool.ts';
-import { FeedParseError } from '../oval/feed-parse-error.ts';
-import { directoryUrl, fingerprintLines, mapLimit, sha256OfFile } from '../oval/fetch-feed-files.ts';
-import { inflateBzip2InSpool } from '../oval/inflate-in-spool.ts';
-import { openFeedFile } from '../oval/open-feed-file.ts';
+import { FeedParseError } from '../../feeds/feed-parse-error.ts';
+import { directoryUrl, fingerprintOf, sha256File } from '../../feeds/fetch-feed-files.ts';
+import { mapLimit } from '../../feeds/map-limit.ts';
+import { inflateBzip2InSpool } from '../../feeds/inflate-in-spool.ts';
+import { openFeedFile } from '../../feeds/open-feed-file.ts';
 import { readOvalDefinitions, type ReadOvalOptions } from '../oval/read-oval-definitions.ts';
 import { UNCHANGED, type Fetched, type Updater } from '../updater.ts';
 import { rhelOvalRecords } from './rhel-oval-records.ts';
@@ -74,7 +75,7 @@ export function createRhelOvalUpdater(options: RhelOvalUpdaterOptions = {}): Upd
       const entries = parsePulpManifest(await readFile(manifest.file, 'utf8')).filter((e) => selected(e.path));
       if (entries.length === 0) throw new FeedParseError(`rhel-oval: PULP_MANIFEST lists no file matching ${globs.join(', ')}`);
       if (entries.length > maxFiles) throw new FeedParseError(`rhel-oval: ${entries.length} files selected, more than the limit of ${maxFiles}`);
-      const fingerprint = fingerprintLines(entries.map((e) => `${e.path} ${e.sha256}`));
+      const fingerprint = fingerprintOf(entries.map((e) => ({ url: e.path, sha256: e.sha256 })));
       const validators: Fetched['validators'] = { [manifestUrl]: { etag: manifest.etag, lastModified: manifest.lastModified } };
       if (fingerprint === context.previousFingerprint) return UNCHANGED;
       const files = await mapLimit(entries, 2, async (e) => {
@@ -82,7 +83,7 @@ export function createRhelOvalUpdater(options: RhelOvalUpdaterOptions = {}): Upd
         if (got.file === null) throw new Error(`${e.path} answered 304 Not Modified to a request without validators`);
         const size = (await stat(got.file)).size;
         if (size !== e.size) throw new FeedParseError(`rhel-oval: ${e.path} is ${size} bytes, PULP_MANIFEST says ${e.size}`);
-        const sha = await sha256OfFile(got.file);
+        const sha = await sha256File(got.file);
         if (sha !== e.sha256) throw new FeedParseError(`rhel-oval: ${e.path} has sha256 ${sha}, PULP_MANIFEST says ${e.sha256}`);
         return inflateBzip2InSpool(got.file, options.maxFileBytes === undefined ? {} : { maxBytes: options.maxFileBytes });
       });

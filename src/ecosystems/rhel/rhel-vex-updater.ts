@@ -4,9 +4,10 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { extract as tarExtract } from 'tar-stream';
 import { downloadToSpool, type SpoolResult } from '../../feeds/download-to-spool.ts';
-import { FeedParseError } from '../oval/feed-parse-error.ts';
-import { directoryUrl, fingerprintLines, mapLimit, sha256OfFile } from '../oval/fetch-feed-files.ts';
-import { openFeedFile } from '../oval/open-feed-file.ts';
+import { FeedParseError } from '../../feeds/feed-parse-error.ts';
+import { directoryUrl, fingerprintOf, sha256File } from '../../feeds/fetch-feed-files.ts';
+import { mapLimit } from '../../feeds/map-limit.ts';
+import { openFeedFile } from '../../feeds/open-feed-file.ts';
 import { UNCHANGED, type Fetched, type Updater } from '../updater.ts';
 import type { VulnerabilityRecord } from '../vulnerability-record.ts';
 import { csafVexRecords } from './csaf-vex-records.ts';
@@ -100,9 +101,12 @@ export function createRhelVexUpdater(options: RhelVexUpdaterOptions = {}): Updat
       const dropped = [...deleted].filter(([, time]) => time > archiveTime).map(([doc]) => doc).sort();
       await writeFile(excludes, dropped.map((d) => `${d}\n`).join(''));
 
-      const lines = [`${archiveName} ${await sha256OfFile(archive.file)}`, `deletions.csv ${await sha256OfFile(deletions)}`];
-      for (const c of changed) lines.push(`${c.doc} ${await sha256OfFile(c.file)}`);
-      const fingerprint = fingerprintLines(lines);
+      const parts = [
+        { url: archiveName, sha256: await sha256File(archive.file) },
+        { url: 'deletions.csv', sha256: await sha256File(deletions) },
+      ];
+      for (const c of changed) parts.push({ url: c.doc, sha256: await sha256File(c.file) });
+      const fingerprint = fingerprintOf(parts);
       if (fingerprint === context.previousFingerprint) return UNCHANGED;
       const validators: Fetched['validators'] = {};
       for (const [i, url] of urls.entries()) validators[url] = { etag: index[i]!.etag, lastModified: index[i]!.lastModified };

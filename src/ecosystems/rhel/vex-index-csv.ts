@@ -1,4 +1,4 @@
-import { FeedParseError } from '../oval/feed-parse-error.ts';
+import { FeedParseError } from '../../feeds/feed-parse-error.ts';
 
 /** One line of Red Hat's `changes.csv` / `deletions.csv`: a document path and when it changed. */
 export interface VexIndexEntry {

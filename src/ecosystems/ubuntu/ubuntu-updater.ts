@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { FeedParseError } from '../oval/feed-parse-error.ts';
-import { directoryUrl, fetchFeedFiles } from '../oval/fetch-feed-files.ts';
-import { openFeedFile } from '../oval/open-feed-file.ts';
+import { FeedParseError } from '../../feeds/feed-parse-error.ts';
+import { directoryUrl, fetchFeedFiles } from '../../feeds/fetch-feed-files.ts';
+import { openFeedFile } from '../../feeds/open-feed-file.ts';
 import { readOvalDefinitions, type ReadOvalOptions } from '../oval/read-oval-definitions.ts';
 import type { Updater } from '../updater.ts';
 import { ubuntuOvalRecords } from './ubuntu-oval-records.ts';

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { parseSecdb } from '../alpine/parse-secdb.ts';
-import { fetchFeedFiles } from '../debian/fetch-feed-files.ts';
-import { FeedParseError } from '../debian/feed-parse-error.ts';
+import { fetchFeedFiles } from '../../feeds/fetch-feed-files.ts';
+import { FeedParseError } from '../../feeds/feed-parse-error.ts';
 import type { Updater } from '../updater.ts';
 
 /** Wolfi's security database (Alpine secdb format, one file for the rolling distribution). */

@@ -3,7 +3,7 @@ import { createReadStream, readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { alpineDistribution, createAlpineUpdater, listLinks } from '../../../src/ecosystems/alpine/alpine-updater.ts';
 import { parseSecdb, secfixIds, type SecdbOptions } from '../../../src/ecosystems/alpine/parse-secdb.ts';
-import { FeedParseError } from '../../../src/ecosystems/debian/feed-parse-error.ts';
+import { FeedParseError } from '../../../src/feeds/feed-parse-error.ts';
 import { UNCHANGED } from '../../../src/ecosystems/updater.ts';
 import type { VulnerabilityRecord } from '../../../src/ecosystems/vulnerability-record.ts';
 import { createChainguardUpdater, createWolfiUpdater, WOLFI_SECDB_URL } from '../../../src/ecosystems/wolfi/wolfi-updater.ts';

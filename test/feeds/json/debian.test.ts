@@ -2,7 +2,7 @@ import test from 'ava';
 import { createReadStream, readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createDebianUpdater, DEBIAN_TRACKER_URL } from '../../../src/ecosystems/debian/debian-updater.ts';
-import { FeedParseError } from '../../../src/ecosystems/debian/feed-parse-error.ts';
+import { FeedParseError } from '../../../src/feeds/feed-parse-error.ts';
 import { debianUrgencySeverity, parseDebianTracker } from '../../../src/ecosystems/debian/parse-debian-tracker.ts';
 import { supportedDebianReleases } from '../../../src/ecosystems/debian/supported-debian-releases.ts';
 import { UNCHANGED } from '../../../src/ecosystems/updater.ts';

@@ -2,7 +2,7 @@ import test from 'ava';
 import { createReadStream, readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import { FeedParseError } from '../../../src/ecosystems/debian/feed-parse-error.ts';
+import { FeedParseError } from '../../../src/feeds/feed-parse-error.ts';
 import { createEpssUpdater, EPSS_URL } from '../../../src/ecosystems/epss/epss-updater.ts';
 import { lines, parseEpss } from '../../../src/ecosystems/epss/parse-epss.ts';
 import { createKevUpdater, KEV_URL } from '../../../src/ecosystems/kev/kev-updater.ts';

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { createReadStream, readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
-import { FeedParseError } from '../../../src/ecosystems/debian/feed-parse-error.ts';
+import { FeedParseError } from '../../../src/feeds/feed-parse-error.ts';
 import { nvdCveToEnrichment } from '../../../src/ecosystems/nvd/nvd-cve-to-enrichment.ts';
 import { createNvdUpdater, NVD_CVE_API_URL } from '../../../src/ecosystems/nvd/nvd-updater.ts';
 import { parseNvdPage } from '../../../src/ecosystems/nvd/parse-nvd-pages.ts';

@@ -2,7 +2,7 @@ import test from 'ava';
 import { readdirSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { FeedParseError } from '../../../src/ecosystems/debian/feed-parse-error.ts';
+import { FeedParseError } from '../../../src/feeds/feed-parse-error.ts';
 import { findOsvEcosystem, pep503 } from '../../../src/ecosystems/osv/osv-ecosystems.ts';
 import { osvToRecords } from '../../../src/ecosystems/osv/osv-to-records.ts';
 import { createOsvUpdater, createOsvUpdaters } from '../../../src/ecosystems/osv/osv-updater.ts';

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { amazonReleaseOfAdvisory } from '../../../src/ecosystems/amazon/amazon-update-records.ts';
 import { AMAZON_LINUX_URL, createAmazonUpdater, firstMirror } from '../../../src/ecosystems/amazon/amazon-updater.ts';
 import { readRepomdUpdateinfo } from '../../../src/ecosystems/amazon/repomd-updateinfo.ts';
-import { FeedParseError } from '../../../src/ecosystems/oval/feed-parse-error.ts';
+import { FeedParseError } from '../../../src/feeds/feed-parse-error.ts';
 import { UNCHANGED } from '../../../src/ecosystems/updater.ts';
 import { startFeedServer } from '../../helpers/feed-server.ts';
 import { fixture, HAVE_FIXTURES, NO_FIXTURES } from '../../helpers/fixtures.ts';

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { FeedParseError } from '../../../src/ecosystems/oval/feed-parse-error.ts';
+import { FeedParseError } from '../../../src/feeds/feed-parse-error.ts';
 import { redHatResolutionState } from '../../../src/ecosystems/rhel/rhel-oval-records.ts';
 import { createRhelOvalUpdater, parsePulpManifest, RHEL_OVAL_URL } from '../../../src/ecosystems/rhel/rhel-oval-updater.ts';
 import { UNCHANGED } from '../../../src/ecosystems/updater.ts';

@@ -2,7 +2,7 @@ import test from 'ava';
 import { readFile } from 'node:fs/promises';
 import zlib from 'node:zlib';
 import { pack } from 'tar-stream';
-import { FeedParseError } from '../../../src/ecosystems/oval/feed-parse-error.ts';
+import { FeedParseError } from '../../../src/feeds/feed-parse-error.ts';
 import { csafVexRecords, knownAffectedState, moduleFromRpmmod } from '../../../src/ecosystems/rhel/csaf-vex-records.ts';
 import { parsePackageUrl } from '../../../src/ecosystems/rhel/package-url.ts';
 import { rhelDistributionFromCpe } from '../../../src/ecosystems/rhel/rhel-cpe.ts';

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { readFile } from 'node:fs/promises';
-import { FeedParseError } from '../../../src/ecosystems/oval/feed-parse-error.ts';
+import { FeedParseError } from '../../../src/feeds/feed-parse-error.ts';
 import { createUbuntuUpdater, UBUNTU_OVAL_URL, ubuntuOvalFileName } from '../../../src/ecosystems/ubuntu/ubuntu-updater.ts';
 import { ubuntuCriterionState } from '../../../src/ecosystems/ubuntu/ubuntu-oval-records.ts';
 import { UNCHANGED } from '../../../src/ecosystems/updater.ts';

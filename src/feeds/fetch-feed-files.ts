@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { downloadToSpool } from '../../feeds/download-to-spool.ts';
-import { UNCHANGED, type FetchContext, type Fetched } from '../updater.ts';
+import { UNCHANGED, type FetchContext, type Fetched } from '../ecosystems/updater.ts';
+import { downloadToSpool } from './download-to-spool.ts';
+import { inflateBzip2InSpool } from './inflate-in-spool.ts';
+import { mapLimit } from './map-limit.ts';
 
 /** One file of a feed: where it comes from and the name it gets in the spool directory. */
-export interface FeedFileRequest {
+export interface FeedFile {
   url: string;
   fileName: string;
 }
@@ -26,6 +28,16 @@ export function fingerprintOf(parts: ReadonlyArray<{ url: string; sha256: string
   return `sha256:${hash.digest('hex')}`;
 }
 
+/** How {@link fetchFeedFiles} downloads. */
+export interface FetchFeedFilesOptions {
+  /** Downloads at once (default 4). */
+  concurrency?: number;
+  /** Store bzip2 files decompressed, once, after hashing (the fingerprint stays that of the bytes as served). */
+  inflateBzip2?: boolean;
+  /** Decompressed size limit for `inflateBzip2`. */
+  maxFileBytes?: number;
+}
+
 /**
  * Conditional download of a feed's files into the spool directory.
  *
@@ -38,11 +50,7 @@ export function fingerprintOf(parts: ReadonlyArray<{ url: string; sha256: string
  *
  * Downloads run `concurrency` at a time (default 4); errors (refused URL, HTTP status, limits) reject.
  */
-export async function fetchFeedFiles(
-  context: FetchContext,
-  files: readonly FeedFileRequest[],
-  options: { concurrency?: number } = {},
-): Promise<Fetched | typeof UNCHANGED> {
+export async function fetchFeedFiles(context: FetchContext, files: readonly FeedFile[], options: FetchFeedFilesOptions = {}): Promise<Fetched | typeof UNCHANGED> {
   const names = new Set(files.map((f) => f.fileName));
   if (names.size !== files.length) throw new Error('feed file names must be unique');
   const previousUrls = Object.keys(context.validators);
@@ -69,19 +77,13 @@ export async function fetchFeedFiles(
   }
   const fingerprint = fingerprintOf(parts);
   if (fingerprint === context.previousFingerprint) return UNCHANGED;
+  if (options.inflateBzip2) {
+    for (const [i, p] of paths.entries()) paths[i] = await inflateBzip2InSpool(p, options.maxFileBytes === undefined ? {} : { maxBytes: options.maxFileBytes });
+  }
   return { fingerprint, validators, files: paths };
 }
 
-/** Maps `items` through `fn` with at most `limit` calls in flight, keeping the order. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return out;
+/** `base` with a trailing slash, so relative paths resolve under it. */
+export function directoryUrl(base: string): string {
+  return base.endsWith('/') ? base : `${base}/`;
 }

@@ -1,7 +1,0 @@
-/** A feed file that cannot be parsed: the message names the file and what is wrong (and where, when known). */
-export class FeedParseError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'FeedParseError';
-  }
-}
