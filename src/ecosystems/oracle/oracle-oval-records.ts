@@ -1,8 +1,7 @@
-import { advisoryCves, advisoryDate, advisorySeverity, definitionLinks } from '../oval/oval-advisory.ts';
+import { advisoryFields } from '../oval/oval-advisory.ts';
 import type { OvalDefinition } from '../oval/oval-definition.ts';
 import { makeRecord } from '../oval/make-record.ts';
 import { isLessThan, rpmDefinitionEntries, type RpmEntry } from '../oval/rpm-definition-entries.ts';
-import { normalizeVendorSeverity } from '../oval/vendor-severity.ts';
 import type { VulnerabilityRecord } from '../vulnerability-record.ts';
 import { mergeSameKey } from '../oval/merge-same-key.ts';
 import { rpmVersion } from '../rpm/rpm-version.ts';
@@ -42,22 +41,7 @@ export function oracleOvalRecords(definition: OvalDefinition, options: OracleRec
   const name =
     definition.references.find((r) => r.source?.toLowerCase() === 'elsa' && r.refId)?.refId ?? /\bELSA-\d{4}-\d+\b/.exec(definition.title)?.[0] ?? null;
   if (name === null) return [];
-  const cves = advisoryCves(definition);
-  const severity = advisorySeverity(definition);
-  const base = {
-    updater: options.updater ?? 'oracle',
-    name,
-    aliases: cves.map((c) => c.id),
-    ecosystem: 'rpm',
-    vendorSeverity: severity,
-    normalizedSeverity: normalizeVendorSeverity(severity),
-    severitySource: severity ? 'vendor' : null,
-    cvss: cves.flatMap((c) => c.cvss),
-    description: definition.description === '' ? null : definition.description,
-    links: definitionLinks(definition, cves),
-    publishedAt: advisoryDate(definition, 'issued'),
-    modifiedAt: advisoryDate(definition, 'updated'),
-  };
+  const base = { ...advisoryFields(definition, options.updater ?? 'oracle', name), ecosystem: 'rpm' };
 
   // release → package → fixed version → arches (null = any)
   const grouped = new Map<string, Map<string, Map<string, Set<string | null>>>>();

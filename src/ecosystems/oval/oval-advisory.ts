@@ -1,8 +1,9 @@
-import type { CvssScore } from '../vulnerability-record.ts';
+import type { CvssScore, VulnerabilityRecord } from '../vulnerability-record.ts';
 import { isoDate } from './iso-date.ts';
 import { parseScoreSlashVector } from './oval-cvss.ts';
 import type { OvalDefinition } from './oval-definition.ts';
 import { uniqueStrings } from './make-record.ts';
+import { normalizeVendorSeverity } from './vendor-severity.ts';
 import { xmlAttr, xmlChild, xmlChildren, xmlChildText } from './xml-element.ts';
 
 const CVE_ID = /\bCVE-\d{4}-\d{4,}\b/;
@@ -60,4 +61,34 @@ export function affectedCpes(definition: OvalDefinition): string[] {
 /** The reference URLs of a definition, then its CVEs' vendor pages, without duplicates. */
 export function definitionLinks(definition: OvalDefinition, cves: readonly AdvisoryCve[] = []): string[] {
   return uniqueStrings([...definition.references.map((r) => r.refUrl), ...cves.map((c) => c.href)]);
+}
+
+/**
+ * What every record of one advisory definition shares: its updater and name, the CVEs it names
+ * as aliases (the name itself left out), the severity (the advisory's own unless `severity` is
+ * given) as said and normalized, the CVEs' CVSS, the description, links and dates.
+ */
+export function advisoryFields(
+  definition: OvalDefinition,
+  updater: string,
+  name: string,
+  cves: readonly AdvisoryCve[] = advisoryCves(definition),
+  severity: string | null = advisorySeverity(definition),
+): Pick<
+  VulnerabilityRecord,
+  'updater' | 'name' | 'aliases' | 'vendorSeverity' | 'normalizedSeverity' | 'severitySource' | 'cvss' | 'description' | 'links' | 'publishedAt' | 'modifiedAt'
+> {
+  return {
+    updater,
+    name,
+    aliases: cves.map((c) => c.id).filter((id) => id !== name),
+    vendorSeverity: severity,
+    normalizedSeverity: normalizeVendorSeverity(severity),
+    severitySource: severity ? 'vendor' : null,
+    cvss: cves.flatMap((c) => c.cvss),
+    description: definition.description === '' ? null : definition.description,
+    links: definitionLinks(definition, cves),
+    publishedAt: advisoryDate(definition, 'issued'),
+    modifiedAt: advisoryDate(definition, 'updated'),
+  };
 }

@@ -1,8 +1,7 @@
-import { advisoryCves, advisoryDate, advisorySeverity, definitionLinks } from '../oval/oval-advisory.ts';
+import { advisoryFields } from '../oval/oval-advisory.ts';
 import type { OvalDefinition } from '../oval/oval-definition.ts';
 import { makeRecord } from '../oval/make-record.ts';
 import { isLessThan, rpmDefinitionEntries, type RpmEntry } from '../oval/rpm-definition-entries.ts';
-import { normalizeVendorSeverity } from '../oval/vendor-severity.ts';
 import type { VulnerabilityRecord } from '../vulnerability-record.ts';
 import { mergeSameKey } from '../oval/merge-same-key.ts';
 import { rpmVersion } from '../rpm/rpm-version.ts';
@@ -32,22 +31,7 @@ export function photonDistribution(entry: RpmEntry, definition: OvalDefinition, 
 export function photonOvalRecords(definition: OvalDefinition, fallbackMajor: string | null = null, updater = 'photon'): VulnerabilityRecord[] {
   const name = /^PHSA-[0-9]{4}[:-][0-9A-Za-z.:-]+/.exec(definition.title)?.[0] ?? null;
   if (name === null) return [];
-  const cves = advisoryCves(definition);
-  const severity = advisorySeverity(definition);
-  const base = {
-    updater,
-    name,
-    aliases: cves.map((c) => c.id),
-    ecosystem: 'rpm',
-    vendorSeverity: severity,
-    normalizedSeverity: normalizeVendorSeverity(severity),
-    severitySource: severity ? 'vendor' : null,
-    cvss: cves.flatMap((c) => c.cvss),
-    description: definition.description === '' ? null : definition.description,
-    links: definitionLinks(definition, cves),
-    publishedAt: advisoryDate(definition, 'issued'),
-    modifiedAt: advisoryDate(definition, 'updated'),
-  };
+  const base = { ...advisoryFields(definition, updater, name), ecosystem: 'rpm' };
   const out: VulnerabilityRecord[] = [];
   const seen = new Set<string>();
   for (const entry of rpmDefinitionEntries(definition)) {

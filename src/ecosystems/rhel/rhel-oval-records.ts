@@ -1,8 +1,7 @@
-import { advisoryCves, advisoryDate, advisorySeverity, affectedCpes, definitionLinks } from '../oval/oval-advisory.ts';
+import { advisoryCves, advisoryFields, affectedCpes } from '../oval/oval-advisory.ts';
 import type { OvalDefinition } from '../oval/oval-definition.ts';
 import { makeRecord } from '../oval/make-record.ts';
 import { isLessThan, rpmDefinitionEntries, type RpmEntry } from '../oval/rpm-definition-entries.ts';
-import { normalizeVendorSeverity } from '../oval/vendor-severity.ts';
 import { isoDate } from '../oval/iso-date.ts';
 import { xmlAttr, xmlChildren } from '../oval/xml-element.ts';
 import type { FindingState, VulnerabilityRecord } from '../vulnerability-record.ts';
@@ -75,22 +74,10 @@ export function rhelOvalRecords(definition: OvalDefinition, options: RhelOvalRec
       for (const component of xmlChildren(resolution, 'component')) resolutions.set(component.text.trim(), state);
     }
   }
-  const severity = advisorySeverity(definition);
   const cpes = affectedCpes(definition);
-  const base = {
-    updater: options.updater ?? 'rhel-oval',
-    name,
-    aliases: cves.map((c) => c.id).filter((id) => id !== name),
-    ecosystem: 'rpm',
-    vendorSeverity: severity,
-    normalizedSeverity: normalizeVendorSeverity(severity),
-    severitySource: severity ? 'vendor' : null,
-    cvss: cves.flatMap((c) => c.cvss),
-    description: definition.description === '' ? null : definition.description,
-    links: definitionLinks(definition, cves),
-    publishedAt: advisoryDate(definition, 'issued') ?? isoDate(xmlAttr(xmlChildren(definition.advisory, 'cve')[0], 'public')),
-    modifiedAt: advisoryDate(definition, 'updated'),
-  };
+  const fields = advisoryFields(definition, options.updater ?? 'rhel-oval', name, cves);
+  // a definition without an issue date is dated by its first CVE's publication
+  const base = { ...fields, ecosystem: 'rpm', publishedAt: fields.publishedAt ?? isoDate(xmlAttr(xmlChildren(definition.advisory, 'cve')[0], 'public')) };
 
   const out: VulnerabilityRecord[] = [];
   const seen = new Set<string>();

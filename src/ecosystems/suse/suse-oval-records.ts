@@ -1,9 +1,8 @@
-import { advisoryCves, advisoryDate, advisorySeverity, definitionLinks } from '../oval/oval-advisory.ts';
+import { advisoryCves, advisoryFields, advisorySeverity } from '../oval/oval-advisory.ts';
 import type { OvalDefinition } from '../oval/oval-definition.ts';
 import { makeRecord } from '../oval/make-record.ts';
 import type { RpmPlatformFact } from '../oval/rpm-criterion-facts.ts';
 import { isLessThan, rpmDefinitionEntries } from '../oval/rpm-definition-entries.ts';
-import { normalizeVendorSeverity } from '../oval/vendor-severity.ts';
 import type { VulnerabilityRecord } from '../vulnerability-record.ts';
 import { mergeSameKey } from '../oval/merge-same-key.ts';
 import { rpmVersion } from '../rpm/rpm-version.ts';
@@ -54,20 +53,7 @@ export function suseOvalRecords(definition: OvalDefinition, updater = 'suse'): V
   const cves = advisoryCves(definition);
   const own = cves.find((c) => c.id === name);
   const severity = advisorySeverity(definition) ?? own?.impact ?? null;
-  const base = {
-    updater,
-    name,
-    aliases: cves.map((c) => c.id).filter((id) => id !== name),
-    ecosystem: 'rpm',
-    vendorSeverity: severity,
-    normalizedSeverity: normalizeVendorSeverity(severity),
-    severitySource: severity ? 'vendor' : null,
-    cvss: cves.flatMap((c) => c.cvss),
-    description: definition.description === '' ? null : definition.description,
-    links: definitionLinks(definition, cves),
-    publishedAt: advisoryDate(definition, 'issued'),
-    modifiedAt: advisoryDate(definition, 'updated'),
-  };
+  const base = { ...advisoryFields(definition, updater, name, cves, severity), ecosystem: 'rpm' };
 
   // distribution → package → best rank and the fixes at that rank (version → arch)
   const best = new Map<string, Map<string, { rank: number; fixes: Map<string, string | null> }>>();
