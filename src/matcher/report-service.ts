@@ -5,11 +5,12 @@ import type { EnrichmentRecord } from '../ecosystems/vulnerability-record.ts';
 import { applyDecisions, findingIds } from '../decisions/apply-decisions.ts';
 import type { DecisionSource } from '../decisions/decision-set.ts';
 import type { BaseImage } from '../remediation/build-remediation.ts';
-import { enrichmentIds } from './enrichment-index.ts';
 import { buildImageReport, type ImageReport } from './image-report.ts';
 import type { CandidateRecord, MatchOptions, MatchPackage } from './match-input.ts';
 import { matchPackages, type MatchResult } from './match-packages.ts';
 import { matchPlan, type Lookup } from './match-plan.ts';
+import { packageFromRow } from './package-from-row.ts';
+import { vulnerabilityFromRow } from '../store/vulnerability-row.ts';
 
 /** What the report service knows of one image before matching. */
 export interface ImageFacts {
@@ -203,16 +204,7 @@ export class ReportService {
         .distinct('l.digest', 's.error'),
     ]);
     const packages: MatchPackage[] = rows.map((r) => ({
-      id: Number(r.id),
-      ecosystem: r.ecosystem,
-      name: r.name,
-      version: r.version,
-      sourceName: r.source_name,
-      sourceVersion: r.source_version,
-      arch: r.arch,
-      module: r.module,
-      vendor: r.vendor,
-      purl: r.purl,
+      ...packageFromRow(r),
       path: r.path,
       introducedIn: r.introduced_in,
       ownerPackageId: r.owner_package_id === null ? null : Number(r.owner_package_id),
@@ -292,7 +284,7 @@ export class ReportService {
 
   /**
    * The enrichments of every CVE id (name or alias) of the records the lookups select — the ids
-   * {@link enrichmentIds} finds in the candidates — in one query that runs beside theirs.
+   * `enrichmentIds` (enrichment-index.ts) finds in the candidates — in one query that runs beside theirs.
    */
   private async enrichmentsOf(lookups: readonly Lookup[]): Promise<EnrichmentRecord[]> {
     if (lookups.length === 0) return [];
@@ -340,29 +332,5 @@ function candidateFromArray(v: unknown[]): CandidateRecord {
 
 /** A `vulnerabilities` row as the matcher's candidate record. */
 export function toCandidate(r: Record<string, any>): CandidateRecord {
-  return {
-    id: Number(r.id),
-    updater: r.updater,
-    name: r.name,
-    aliases: r.aliases ?? [],
-    ecosystem: r.ecosystem,
-    distribution: r.distribution,
-    repository: r.repository,
-    module: r.module,
-    packageName: r.package_name,
-    packageKind: r.package_kind,
-    arch: r.arch,
-    affectedRange: r.affected_range,
-    fixedVersion: r.fixed_version,
-    state: r.state,
-    stateReason: r.state_reason,
-    vendorSeverity: r.vendor_severity,
-    normalizedSeverity: r.normalized_severity,
-    severitySource: r.severity_source,
-    cvss: r.cvss ?? [],
-    description: r.description,
-    links: r.links ?? [],
-    publishedAt: r.published_at ? new Date(r.published_at).toISOString() : null,
-    modifiedAt: r.modified_at ? new Date(r.modified_at).toISOString() : null,
-  };
+  return { ...vulnerabilityFromRow(r), id: Number(r.id) };
 }

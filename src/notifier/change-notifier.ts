@@ -6,8 +6,9 @@ import { checkRecord } from '../matcher/check-record.ts';
 import type { ImageReport } from '../matcher/image-report.ts';
 import type { Finding } from '../matcher/finding.ts';
 import type { CandidateRecord, MatchPackage } from '../matcher/match-input.ts';
+import { packageFromRow } from '../matcher/package-from-row.ts';
 import { writeOutbox, type OutboxEntry } from '../store/notification-store.ts';
-import type { Subscription } from '../store/subscription-store.ts';
+import { liveSubscriptions, type Subscription } from '../store/subscription-store.ts';
 import { imageLinks, type NotificationEvent, type NotificationPayload } from './notification-payload.ts';
 import { fanOut } from './fan-out.ts';
 import { repositoryMatcher } from './repository-matcher.ts';
@@ -201,19 +202,7 @@ export class ChangeNotifier {
           })
           .select('p.*');
         for (const r of rows) {
-          const pkg: MatchPackage = {
-            id: Number(r.id),
-            ecosystem: r.ecosystem,
-            name: r.name,
-            version: r.version,
-            sourceName: r.source_name,
-            sourceVersion: r.source_version,
-            arch: r.arch,
-            module: r.module,
-            vendor: r.vendor,
-            purl: r.purl,
-            path: '',
-          };
+          const pkg: MatchPackage = { ...packageFromRow(r), path: '' };
           for (const key of new Set([r.name, r.source_name].filter(Boolean))) {
             const k = `${ecosystem}\u0000${key}`;
             const bucket = candidates.get(k) ?? [];
@@ -274,24 +263,6 @@ async function fillSeverityFromNvd(trx: Knex.Transaction, events: PackageEvent[]
     const s = severity.get(e.vulnerability);
     if (e.record.severity === 'Unknown' && s) e.record = { ...e.record, severity: s };
   }
-}
-
-async function liveSubscriptions(db: Knex | Knex.Transaction): Promise<Subscription[]> {
-  const rows = await db('subscriptions').whereNull('deleted_at');
-  return rows.map((r) => ({
-    id: r.id,
-    name: r.name,
-    origin: r.origin,
-    owner: r.owner,
-    registry: r.registry,
-    repositories: JSON.parse(r.repository_pattern) as string[],
-    channel: r.channel,
-    target: r.target,
-    secret: r.secret,
-    minSeverity: r.min_severity,
-    events: r.events,
-    createdAt: r.created_at,
-  }));
 }
 
 /** Where each manifest (or an index holding it) is known: registry, repository, current tags. */

@@ -75,6 +75,16 @@ function toRow(s: NewSubscription, origin: 'config' | 'api'): Record<string, unk
   };
 }
 
+/**
+ * Live subscriptions, oldest first (an owner's only, when given), read through `db`: the store's
+ * connection or the transaction of a caller that must see its own writes.
+ */
+export async function liveSubscriptions(db: Knex | Knex.Transaction, owner?: string | null): Promise<Subscription[]> {
+  const query = db('subscriptions').whereNull('deleted_at').orderBy('created_at');
+  if (owner !== undefined) query.where({ owner });
+  return (await query).map(fromRow);
+}
+
 /** {@link SubscriptionStore} on PostgreSQL. */
 export class PgSubscriptionStore implements SubscriptionStore {
   private readonly knex: Knex;
@@ -103,10 +113,8 @@ export class PgSubscriptionStore implements SubscriptionStore {
     return fromRow(row);
   }
 
-  async list(owner?: string | null): Promise<Subscription[]> {
-    const query = this.knex('subscriptions').whereNull('deleted_at').orderBy('created_at');
-    if (owner !== undefined) query.where({ owner });
-    return (await query).map(fromRow);
+  list(owner?: string | null): Promise<Subscription[]> {
+    return liveSubscriptions(this.knex, owner);
   }
 
   async get(id: string): Promise<Subscription | null> {
