@@ -1,3 +1,14 @@
+/** The file type bits of a `mode` given to {@link FileRequest.match} and kept on a {@link LayerFile} (Unix `st_mode`). */
+export const S_IFMT = 0o170000;
+export const S_IFREG = 0o100000;
+export const S_IFLNK = 0o120000;
+
+/** Whether `mode` is a regular file's (or carries no type bits, as some archives write). */
+export function isRegularFile(mode: number): boolean {
+  const type = mode & S_IFMT;
+  return type === 0 || type === S_IFREG;
+}
+
 /** What a scanner reads from a layer. Everything no scanner asks for is skipped unread. */
 export interface FileRequest {
   /** Exact paths, relative to the root, no leading `/` (`var/lib/dpkg/status`). */

@@ -1,7 +1,8 @@
 import type { Header } from 'tar-stream';
 import type { LayerFile, LayerFiles } from '../ecosystems/scanner.ts';
 import { ChunkChannel } from './chunk-channel.ts';
-import { S_IFLNK, S_IFREG, type CompiledRequest } from './file-requests.ts';
+import { S_IFLNK, S_IFREG } from '../ecosystems/scanner.ts';
+import type { CompiledRequest } from './file-requests.ts';
 import { LayerLimitError } from './layer-errors.ts';
 import type { LayerLimits } from './layer-limits.ts';
 import { normalizeLayerPath } from './layer-path.ts';

@@ -2,10 +2,6 @@ import picomatch from 'picomatch';
 import type { FileRequest, Scanner } from '../ecosystems/scanner.ts';
 import { normalizeLayerPath } from './layer-path.ts';
 
-/** The `mode` type bits passed to predicates and kept on `LayerFile`s (Unix `st_mode`). */
-export const S_IFREG = 0o100000;
-export const S_IFLNK = 0o120000;
-
 /** One scanner's `FileRequest`, made ready to test many paths quickly. */
 export interface CompiledRequest {
   readonly scanner: string;

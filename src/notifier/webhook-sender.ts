@@ -3,6 +3,7 @@ import { parseRetryAfter } from '../registry/retry-after.ts';
 import { final, retryable, type DeliveryOutcome } from './delivery-outcome.ts';
 import type { WebhookTimeouts } from './notifier-config.ts';
 import { webhookHeaders } from './webhook-signature.ts';
+import { errorCode } from '../errors/error-code.ts';
 
 /** One signed POST: the subscription's URL, the delivery id (`webhook-id`) and the JSON body. */
 export interface WebhookRequest {
@@ -145,14 +146,4 @@ async function readSnippet(body: AsyncIterable<Uint8Array> & { destroy(): unknow
     .toString('utf8')
     .replace(/[\u0000-\u001f\u007f\ufffd]+/g, ' ')
     .trim();
-}
-
-function errorCode(err: unknown): string | undefined {
-  let current: unknown = err;
-  for (let depth = 0; depth < 4 && typeof current === 'object' && current !== null; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
 }

@@ -7,6 +7,7 @@ import { describeUrl } from './describe-url.ts';
 import type { RegistryConfig } from './registry-config.ts';
 import { RegistryError, type RegistryErrorKind } from './registry-error.ts';
 import { parseRetryAfter } from './retry-after.ts';
+import { errorCode } from '../errors/error-code.ts';
 
 /** One HTTP exchange with a registry, its token service or a blob redirect target. */
 export interface HttpRequest {
@@ -159,13 +160,3 @@ export class RegistryHttp {
 }
 
 function ignore(): void {}
-
-function errorCode(err: unknown): string | undefined {
-  let current: unknown = err;
-  for (let depth = 0; depth < 4 && typeof current === 'object' && current !== null; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
-}

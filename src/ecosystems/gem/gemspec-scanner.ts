@@ -1,4 +1,4 @@
-import type { FoundPackage, ScanResult, Scanner } from '../scanner.ts';
+import { isRegularFile, type FoundPackage, type ScanResult, type Scanner } from '../scanner.ts';
 import { gemPurl } from './gem-purl.ts';
 import { parseGemspec } from './parse-gemspec.ts';
 
@@ -16,8 +16,6 @@ export const DEFAULT_GEMSPEC_SCANNER_OPTIONS: Readonly<GemspecScannerOptions> = 
   maxNotes: 100,
 });
 
-const S_IFMT = 0o170000;
-const S_IFREG = 0o100000;
 const SPEC_PATH = /(?:^|\/)specifications\/(?:default\/)?[^/]+\.gemspec$/;
 const GEM_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
 /** `Gem::Version::VERSION_PATTERN`, anchored. */
@@ -37,8 +35,7 @@ export function createGemspecScanner(options: Partial<GemspecScannerOptions> = {
     kind: 'package',
     files: {
       match: (path, _size, mode) => {
-        const type = mode & S_IFMT;
-        return (type === 0 || type === S_IFREG) && isInstalledGemspec(path);
+        return isRegularFile(mode) && isInstalledGemspec(path);
       },
       maxBytes: settings.maxBytes,
     },

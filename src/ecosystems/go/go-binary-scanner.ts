@@ -1,4 +1,4 @@
-import type { FoundPackage, LayerFile, ScanResult, Scanner } from '../scanner.ts';
+import { isRegularFile, type FoundPackage, type LayerFile, type ScanResult, type Scanner } from '../scanner.ts';
 import {
   DEFAULT_GO_BUILD_INFO_LIMITS,
   decodeGoBuildInfo,
@@ -31,16 +31,12 @@ export const DEFAULT_GO_BINARY_SCANNER_OPTIONS: Readonly<GoBinaryScannerOptions>
   maxNotes: 100,
 });
 
-const S_IFMT = 0o170000;
-const S_IFREG = 0o100000;
-
 /**
  * Whether a tar entry may be a Go executable worth streaming: a regular file (or one whose mode
  * carries no type bits) with an execute bit, its size within `[minBytes, maxBytes]`.
  */
 export function isExecutableCandidate(size: number, mode: number, options: Pick<GoBinaryScannerOptions, 'minBytes' | 'maxBytes'>): boolean {
-  const type = mode & S_IFMT;
-  return (type === 0 || type === S_IFREG) && (mode & 0o111) !== 0 && size >= options.minBytes && size <= options.maxBytes;
+  return isRegularFile(mode) && (mode & 0o111) !== 0 && size >= options.minBytes && size <= options.maxBytes;
 }
 
 function pkg(path: string, name: string, version: string, relationship: string, more: Record<string, unknown> = {}): FoundPackage {

@@ -1,4 +1,4 @@
-import type { FoundPackage, ScanResult, Scanner } from '../scanner.ts';
+import { isRegularFile, type FoundPackage, type ScanResult, type Scanner } from '../scanner.ts';
 import { isJavaArchiveName } from './jar-file-name.ts';
 import { mavenPurl } from './maven-purl.ts';
 import { DEFAULT_JAVA_ARCHIVE_LIMITS, readJavaArchive, type JavaArchiveLimits, type JavaArtifact } from './read-java-archive.ts';
@@ -19,8 +19,6 @@ export const DEFAULT_JAVA_ARCHIVE_SCANNER_OPTIONS: Readonly<JavaArchiveScannerOp
   maxNotes: 100,
 });
 
-const S_IFMT = 0o170000;
-const S_IFREG = 0o100000;
 
 interface Envelope {
   javaArchive: 1;
@@ -70,8 +68,7 @@ export function createJavaArchiveScanner(options: Partial<JavaArchiveScannerOpti
     kind: 'package',
     files: {
       match: (path, _size, mode) => {
-        const type = mode & S_IFMT;
-        return (type === 0 || type === S_IFREG) && isJavaArchiveName(path);
+        return isRegularFile(mode) && isJavaArchiveName(path);
       },
       extract: async (path, chunks) => {
         const { data, total } = await readChunks(chunks, settings.maxArchiveBytes);

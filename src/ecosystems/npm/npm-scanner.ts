@@ -1,5 +1,5 @@
 import semver from 'semver';
-import type { FoundPackage, ScanResult, Scanner } from '../scanner.ts';
+import { isRegularFile, type FoundPackage, type ScanResult, type Scanner } from '../scanner.ts';
 import { npmPurl } from './npm-purl.ts';
 
 /** Bounds on what the npm scanner reads. */
@@ -16,8 +16,6 @@ export const DEFAULT_NPM_SCANNER_OPTIONS: Readonly<NpmScannerOptions> = Object.f
   maxNotes: 100,
 });
 
-const S_IFMT = 0o170000;
-const S_IFREG = 0o100000;
 
 /**
  * The directory name a package is installed under when `path` is an installed package's
@@ -58,8 +56,7 @@ export function createNpmScanner(options: Partial<NpmScannerOptions> = {}): Scan
     kind: 'package',
     files: {
       match: (path, _size, mode) => {
-        const type = mode & S_IFMT;
-        return (type === 0 || type === S_IFREG) && installedPackageDir(path) !== null;
+        return isRegularFile(mode) && installedPackageDir(path) !== null;
       },
       // Each manifest is parsed as it streams by; only the package (or the note) is kept.
       extract: async (path, chunks) => {

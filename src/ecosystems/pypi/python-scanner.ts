@@ -1,4 +1,4 @@
-import type { FoundPackage, ScanResult, Scanner } from '../scanner.ts';
+import { isRegularFile, type FoundPackage, type ScanResult, type Scanner } from '../scanner.ts';
 import { isPep440, parseCoreMetadata } from './parse-core-metadata.ts';
 import { isPypiName, normalizePypiName } from './pep503-name.ts';
 import { pypiPurl } from './pypi-purl.ts';
@@ -24,8 +24,6 @@ export const DEFAULT_PYTHON_SCANNER_OPTIONS: Readonly<PythonScannerOptions> = Ob
   maxNotes: 100,
 });
 
-const S_IFMT = 0o170000;
-const S_IFREG = 0o100000;
 
 /**
  * What kind of Python package metadata `path` is: `metadata` for `*.dist-info/METADATA`,
@@ -66,8 +64,7 @@ export function createPythonScanner(options: Partial<PythonScannerOptions> = {})
     kind: 'package',
     files: {
       match: (path, _size, mode) => {
-        const type = mode & S_IFMT;
-        return (type === 0 || type === S_IFREG) && pythonMetadataKind(path) !== null;
+        return isRegularFile(mode) && pythonMetadataKind(path) !== null;
       },
       extract: async (path, chunks) => {
         if (pythonMetadataKind(path) === 'egg') {
