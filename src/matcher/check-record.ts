@@ -79,6 +79,24 @@ function relevantFix(scheme: VersionScheme, installed: string, record: Candidate
   return fixed === '' || fixed === '0' ? null : fixed;
 }
 
+/** A check of `record` that compared no version: the verdict and why, nothing else known. */
+export function recordCheck(record: CandidateRecord, verdict: CheckVerdict, detail: string): RecordCheck {
+  return {
+    recordId: record.id,
+    updater: record.updater,
+    vulnerability: record.name,
+    verdict,
+    matchedBy: null,
+    installedVersion: null,
+    affectedVersions: null,
+    fixedVersion: null,
+    comparison: null,
+    state: record.state,
+    stateReason: record.stateReason,
+    detail,
+  };
+}
+
 /**
  * Checks one candidate record against one package, in this order: same ecosystem; a distribution
  * record for an OS package of the image's release (language records, `distribution: null`, for
@@ -91,19 +109,7 @@ function relevantFix(scheme: VersionScheme, installed: string, record: Candidate
  * `isAffected`. Never throws: an unreadable version gives `invalid-version`.
  */
 export function checkRecord(pkg: MatchPackage, record: CandidateRecord, context: CheckContext): RecordCheck {
-  const base = {
-    recordId: record.id,
-    updater: record.updater,
-    vulnerability: record.name,
-    matchedBy: null,
-    installedVersion: null,
-    affectedVersions: null,
-    fixedVersion: null,
-    comparison: null,
-    state: record.state,
-    stateReason: record.stateReason,
-  } satisfies Omit<RecordCheck, 'verdict' | 'detail'>;
-  const out = (verdict: CheckVerdict, detail: string, more: Partial<RecordCheck> = {}): RecordCheck => ({ ...base, ...more, verdict, detail });
+  const out = (verdict: CheckVerdict, detail: string, more: Partial<RecordCheck> = {}): RecordCheck => ({ ...recordCheck(record, verdict, detail), ...more });
 
   if (record.ecosystem !== pkg.ecosystem) return out('other-ecosystem', `a record of ${record.ecosystem}, not ${pkg.ecosystem}`);
   const osPackage = OS_PACKAGE_FORMATS.has(pkg.ecosystem);

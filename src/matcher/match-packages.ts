@@ -1,7 +1,7 @@
 import { severityFromCvss } from '../ecosystems/cvss/score-cvss-vector.ts';
 import type { FoundDistribution } from '../ecosystems/scanner.ts';
 import { SEVERITIES, type CvssScore, type EnrichmentRecord, type Severity } from '../ecosystems/vulnerability-record.ts';
-import { checkRecord, type CheckContext } from './check-record.ts';
+import { checkRecord, recordCheck, type CheckContext } from './check-record.ts';
 import { distroProfile, type DistroProfile } from './distro-profile.ts';
 import { enrichmentIndex, type Enrichment } from './enrichment-index.ts';
 import type { Finding, FindingCvss, RecordCheck } from './finding.ts';
@@ -151,20 +151,7 @@ export function matchPackages(input: MatchInput): MatchResult {
         explanations.push({ packageId: pkg.id, status, reason: scope.reason, findings: 0, checks: [], checksOmitted: candidates.length });
         continue;
       }
-      const checks = candidates.map((record): RecordCheck => ({
-        recordId: record.id,
-        updater: record.updater,
-        vulnerability: record.name,
-        verdict: 'package-not-matched',
-        matchedBy: null,
-        installedVersion: null,
-        affectedVersions: null,
-        fixedVersion: null,
-        comparison: null,
-        state: record.state,
-        stateReason: record.stateReason,
-        detail: scope.reason,
-      }));
+      const checks = candidates.map((record) => recordCheck(record, 'package-not-matched', scope.reason));
       explanations.push(explanation(pkg.id, status, scope.reason, 0, checks, maxChecks));
       continue;
     }

@@ -59,7 +59,8 @@ export async function fanOut(trx: Knex.Transaction, subscriptions: readonly Subs
   const list = [...merged.values()];
   await trx.raw(`
     create temp table notify_events (idx int primary key, package_ids bigint[] not null, event text not null, vuln_name text not null,
-      release_key text, severity_rank int not null, finding json not null) on commit drop`);
+      release_key text, severity_rank int not null, finding json not null,
+      finding_id bigint not null default nextval(pg_get_serial_sequence('notification_findings', 'id'))) on commit drop`);
   for (let i = 0; i < list.length; i += 5000) {
     const chunk = list.slice(i, i + 5000);
     await trx.raw(
@@ -150,18 +151,15 @@ export async function fanOut(trx: Knex.Transaction, subscriptions: readonly Subs
   await trx.raw('analyze notify_pairs; analyze notify_targets');
   step('targets');
 
-  // Each finding once (the payload's finding but the layer); the rows name it, their layer and location.
-  await trx.raw(
-    `alter table notify_events add column finding_id bigint;
-     update notify_events set finding_id = nextval(pg_get_serial_sequence('notification_findings', 'id'))`,
-  );
+  // Each finding once (the payload's finding but the layer; its id was drawn when the event was
+  // written); the rows name it, their layer and location.
   await trx.raw(
     `insert into notification_findings (id, update_run_id, event, vuln_name, aliases, package_name, installed_version, ecosystem, finding, links_base, occurred_at)
      overriding system value
      select e.finding_id, ?::bigint, e.event, e.vuln_name,
             coalesce(array(select json_array_elements_text(e.finding->'aliases')), '{}'),
             e.finding->>'package', e.finding->>'installedVersion', e.finding->>'ecosystem', e.finding, ?::text, now()
-       from notify_events e where e.finding_id is not null`,
+       from notify_events e`,
     [options.runId, publicBase(options.publicBaseUrl)],
   );
   step('findings');
