@@ -87,7 +87,7 @@ export class ManifestIndexer {
       image.layers.map((l, i) => ({ digest: l.digest, diffId: diffIds[i] ?? null, mediaType: l.mediaType, size: l.size })),
     );
     const orderedIds = image.layers.map((l) => layerIds.get(l.digest)!);
-    await layerStore.setManifestLayers(manifestId, orderedIds);
+    await layerStore.setManifestLayers(manifestId, image.layers.map((l, i) => ({ id: orderedIds[i]!, digest: l.digest })));
 
     const scannerIds = await this.scannerIds();
     const allScannerIds = [...scannerIds.values()];

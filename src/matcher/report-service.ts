@@ -11,6 +11,7 @@ import { matchPackages, type MatchResult } from './match-packages.ts';
 import { matchPlan, type Lookup } from './match-plan.ts';
 import { packageFromRow } from './package-from-row.ts';
 import { vulnerabilityFromRow } from '../store/vulnerability-row.ts';
+import { layerChainIds } from '../store/layer-chain-ids.ts';
 
 /** What the report service knows of one image before matching. */
 export interface ImageFacts {
@@ -244,13 +245,11 @@ export class ReportService {
    * The known image this one was built on: of the other images whose layers are all, in order,
    * the first layers of this one (fewer of them), the one with the most layers; null when there
    * is none (a base image of its own, or its base was never scanned). Each image's layer chain id
-   * (see {@link layerChainIds}) is recorded here on the way, so the lookup is one indexed query.
+   * (see {@link layerChainIds}) is recorded with its layers, so the lookup is one indexed query.
    */
   private async baseImage(manifestId: number, layers: readonly string[]): Promise<BaseImage | null> {
-    if (layers.length === 0) return null;
-    const chains = layerChainIds(layers);
-    await this.knex('image_layer_chains').insert({ manifest_id: manifestId, chain_id: chains[chains.length - 1]!, layers: layers.length }).onConflict('manifest_id').ignore();
     if (layers.length < 2) return null;
+    const chains = layerChainIds(layers);
     const row = await this.knex('image_layer_chains as c')
       .join('manifests as m', 'm.id', 'c.manifest_id')
       .where('m.kind', 'image')
@@ -308,20 +307,6 @@ export class ReportService {
   }
 }
 
-/**
- * The chain ids of an image's layers, base first: the i-th is the sha256 (hex) of the (i-1)-th,
- * a space and the i-th layer digest (the first: of the first digest). Two images share the i-th
- * chain id exactly when their first i layers are the same (the migration computes the same in SQL).
- */
-export function layerChainIds(layers: readonly string[]): string[] {
-  const out: string[] = [];
-  let previous: string | null = null;
-  for (const digest of layers) {
-    previous = createHash('sha256').update(previous === null ? digest : `${previous} ${digest}`).digest('hex');
-    out.push(previous);
-  }
-  return out;
-}
 
 /** A row of {@link CANDIDATE_COLUMNS} values, in that order, as the matcher's candidate record. */
 function candidateFromArray(v: unknown[]): CandidateRecord {

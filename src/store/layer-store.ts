@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { FoundDistribution, FoundPackage } from '../ecosystems/scanner.ts';
+import { layerChainIds } from './layer-chain-ids.ts';
 
 export interface ScannerRef {
   name: string;
@@ -54,7 +55,11 @@ export interface ImageViewRecord {
 export interface LayerStore {
   scannerIds(scanners: readonly ScannerRef[]): Promise<Map<string, number>>;
   upsertLayers(layers: readonly LayerDescriptor[]): Promise<Map<string, number>>;
-  setManifestLayers(manifestId: number, layerIds: readonly number[]): Promise<void>;
+  /**
+   * Makes `layers` (in order, base first) the manifest's layers, and records its layer chain id
+   * (see {@link layerChainIds}), by which images built on it find it as their base.
+   */
+  setManifestLayers(manifestId: number, layers: readonly { id: number; digest: string }[]): Promise<void>;
   /** For each layer, the scanners (of those given) that already scanned it successfully. */
   scannedBy(layerIds: readonly number[], scannerIds: readonly number[]): Promise<Map<number, Set<number>>>;
   /** Stores a layer's whiteouts and every scanner's result in one transaction. */
@@ -113,13 +118,15 @@ export class PgLayerStore implements LayerStore {
     return ids;
   }
 
-  async setManifestLayers(manifestId: number, layerIds: readonly number[]): Promise<void> {
+  async setManifestLayers(manifestId: number, layers: readonly { id: number; digest: string }[]): Promise<void> {
     await this.knex.transaction(async (trx) => {
       await trx('manifests').where({ id: manifestId }).forUpdate().first('id');
       await trx('manifest_layers').where({ manifest_id: manifestId }).delete();
-      if (layerIds.length > 0) {
-        await trx('manifest_layers').insert(layerIds.map((layerId, position) => ({ manifest_id: manifestId, position, layer_id: layerId })));
-      }
+      await trx('image_layer_chains').where({ manifest_id: manifestId }).delete();
+      if (layers.length === 0) return;
+      await trx('manifest_layers').insert(layers.map((layer, position) => ({ manifest_id: manifestId, position, layer_id: layer.id })));
+      const chains = layerChainIds(layers.map((l) => l.digest));
+      await trx('image_layer_chains').insert({ manifest_id: manifestId, chain_id: chains[chains.length - 1]!, layers: layers.length });
     });
   }
 

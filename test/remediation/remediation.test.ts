@@ -9,7 +9,7 @@ import { buildDeliveryContent } from '../../src/notifier/delivery-content.ts';
 import { emailUpgrades, renderEmail } from '../../src/notifier/render-email.ts';
 import { imageLinks } from '../../src/notifier/notification-payload.ts';
 import { buildRemediation } from '../../src/remediation/build-remediation.ts';
-import { layerChainIds } from '../../src/matcher/report-service.ts';
+import { layerChainIds } from '../../src/store/layer-chain-ids.ts';
 import { BACKFILL_LAYER_CHAINS } from '../../migrations/20261122004000_operator_data.ts';
 import { randomDigest } from '../notifier/notifier-harness.ts';
 import type { Finding } from '../../src/matcher/finding.ts';
