@@ -209,8 +209,8 @@ export class SubscriptionService {
   async retry(access: Access, id: string): Promise<DeliveryView> {
     const delivery = await this.visibleDelivery(access, id);
     if (delivery.state !== 'dead') throw new ConflictError(`delivery ${id} is ${delivery.state}, not dead`, { code: 'not_dead' });
-    if (!(await this.deps.notifications.redrive(delivery.id))) throw new ConflictError(`delivery ${id} is no longer dead`, { code: 'not_dead' });
-    const pending = (await this.deps.notifications.get(delivery.id)) ?? delivery;
+    const pending = await this.deps.notifications.redrive(delivery.id);
+    if (pending === null) throw new ConflictError(`delivery ${id} is no longer dead`, { code: 'not_dead' });
     this.deps.onRedrive?.();
     return deliveryView(pending);
   }

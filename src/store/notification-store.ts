@@ -142,8 +142,11 @@ export interface NotificationStore {
   list(options: DeliveryListOptions): Promise<DeliverySummary[]>;
   /** {@link list} of the dead-letter queue. */
   listDead(options: Omit<DeliveryListOptions, 'state' | 'subscriptionIds'> & { subscriptionId?: string }): Promise<DeliverySummary[]>;
-  /** Makes a dead delivery pending again, due now, with a fresh count of attempts; false if it is not dead. */
-  redrive(id: string): Promise<boolean>;
+  /**
+   * Makes a dead delivery pending again, due now, with a fresh count of attempts, and returns it as
+   * it was made (a running deliverer may claim it the next moment); null if it is not dead.
+   */
+  redrive(id: string): Promise<DeliverySummary | null>;
   counts(): Promise<DeliveryCounts>;
   /** A delivery's outbox rows, oldest first, `limit` at a time after the row `after` (Clair-style paging). */
   notificationsOf(deliveryId: string, page: { limit: number; after?: string }): Promise<OutboxNotification[]>;
@@ -469,12 +472,15 @@ export class PgNotificationStore implements NotificationStore {
     return this.list({ ...rest, state: 'dead', ...(subscriptionId === undefined ? {} : { subscriptionIds: [subscriptionId] }) });
   }
 
-  async redrive(id: string): Promise<boolean> {
-    if (!UUID.test(id)) return false;
-    const count = await this.knex('notification_deliveries')
-      .where({ id, state: 'dead' })
-      .update({ state: 'pending', attempts: 0, next_attempt_at: this.knex.fn.now() });
-    return count > 0;
+  async redrive(id: string): Promise<DeliverySummary | null> {
+    if (!UUID.test(id)) return null;
+    const { rows } = await this.knex.raw<{ rows: SummaryRow[] }>(
+      `with d as (update notification_deliveries set state = 'pending', attempts = 0, next_attempt_at = now()
+                   where id = ? and state = 'dead' returning *)
+       select ${SUMMARY_COLUMNS} from d join subscriptions s on s.id = d.subscription_id`,
+      [id],
+    );
+    return rows[0] ? fromSummaryRow(rows[0]) : null;
   }
 
   async counts(): Promise<DeliveryCounts> {

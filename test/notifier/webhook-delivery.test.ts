@@ -135,9 +135,9 @@ test.serial('404 is final: dead at once with the reason; listed, re-driven, then
   t.is(receiver.requests.length, 1);
 
   answer = 200;
-  t.false(await store.redrive('not-a-uuid'));
-  t.true(await store.redrive(id));
-  t.false(await store.redrive(id), 'only a dead delivery can be re-driven');
+  t.is(await store.redrive('not-a-uuid'), null);
+  t.like(await store.redrive(id), { id, state: 'pending', attempts: 0 });
+  t.is(await store.redrive(id), null, 'only a dead delivery can be re-driven');
   t.like(await deliverer.runOnce(), { delivered: 1 });
   t.is(receiver.requests.length, 2);
   t.is(receiver.requests[1]!.headers['webhook-id'], id);
