@@ -3,15 +3,21 @@ import type { AppliedHook } from '../store/vulnerability-store.ts';
 import { exceptionCovers, normalizeId, vexCovers } from './apply-decisions.ts';
 import type { DecisionSource } from './decision-set.ts';
 
+/** An outbox row of the run whose finding a decision names, with what deciding needs. */
 interface OutboxRow {
   id: string;
-  manifest_id: string;
   digest: string;
+  /** The repositories the image is known under (its own and those of indexes holding it). */
+  repositories: string[];
   vuln_name: string;
   aliases: string[];
   package_name: string;
   installed_version: string;
   ecosystem: string | null;
+  /** The image's package of that name and version, when it still holds one. */
+  package_ecosystem: string | null;
+  source_name: string | null;
+  source_version: string | null;
 }
 
 /**
@@ -48,36 +54,50 @@ async function dropSuppressed(trx: Knex.Transaction, runId: number, source: Deci
   const closing = decisions.vex.filter((v) => v.status === 'not_affected' || v.status === 'fixed');
   if (closing.length === 0 && decisions.exceptions.length === 0) return 0;
   const named = [...new Set([...closing.flatMap((v) => [v.vulnerability, ...v.aliases]), ...decisions.exceptions.map((e) => e.vulnerability)].map(normalizeId))];
+  // One statement reads every such row with its image's repositories and package (each image's
+  // repositories once), however many images the run reached.
+  const upper = named.map((n) => n.toUpperCase());
   const { rows } = await trx.raw<{ rows: OutboxRow[] }>(
-    `select n.id, n.manifest_id, m.digest, f.vuln_name, f.aliases, f.package_name, f.installed_version, f.ecosystem
-       from notifications n
-       join notification_findings f on f.id = n.finding_id
-       join manifests m on m.id = n.manifest_id
-      where n.update_run_id = ? and n.delivery_id is null
-        and (upper(f.vuln_name) = any(?::text[]) or exists (select 1 from unnest(f.aliases) a where upper(a) = any(?::text[])))`,
-    [runId, named.map((n) => n.toUpperCase()), named.map((n) => n.toUpperCase())],
+    `with hit as (
+       select n.id, n.manifest_id, f.vuln_name, f.aliases, f.package_name, f.installed_version, f.ecosystem
+         from notifications n
+         join notification_findings f on f.id = n.finding_id
+        where n.update_run_id = ? and n.delivery_id is null
+          and (upper(f.vuln_name) = any(?::text[]) or exists (select 1 from unnest(f.aliases) a where upper(a) = any(?::text[])))
+     ), images as (
+       select i.manifest_id, m.digest,
+              coalesce((select array_agg(distinct r.name order by r.name)
+                          from repository_manifests rm join repositories r on r.id = rm.repository_id
+                         where rm.deleted_at is null
+                           and (rm.manifest_id = i.manifest_id or rm.manifest_id in (select c.index_id from manifest_children c where c.child_id = i.manifest_id))),
+                       '{}') as repositories
+         from (select distinct manifest_id from hit) i join manifests m on m.id = i.manifest_id
+     )
+     select h.id, i.digest, i.repositories, h.vuln_name, h.aliases, h.package_name, h.installed_version, h.ecosystem,
+            p.ecosystem as package_ecosystem, p.source_name, p.source_version
+       from hit h
+       join images i on i.manifest_id = h.manifest_id
+       left join lateral (select p.ecosystem, p.source_name, p.source_version
+                            from manifest_packages mp join packages p on p.id = mp.package_id
+                           where mp.manifest_id = h.manifest_id and p.name = h.package_name and p.version = h.installed_version
+                           limit 1) p on true`,
+    [runId, upper, upper],
   );
 
-  const repositories = new Map<number, string[]>();
-  const packages = new Map<string, { ecosystem: string; name: string; version: string; sourceName: string | null; sourceVersion: string | null } | undefined>();
   const drop: string[] = [];
   for (const r of rows) {
-    const manifestId = Number(r.manifest_id);
-    let repos = repositories.get(manifestId);
-    if (repos === undefined) repositories.set(manifestId, (repos = await source.repositoriesOf(manifestId)));
-    const key = `${manifestId}\u0000${r.package_name}\u0000${r.installed_version}`;
-    if (!packages.has(key)) {
-      const p = await trx('manifest_packages as mp')
-        .join('packages as p', 'p.id', 'mp.package_id')
-        .where({ 'mp.manifest_id': manifestId, 'p.name': r.package_name, 'p.version': r.installed_version })
-        .first('p.ecosystem', 'p.name', 'p.version', 'p.source_name', 'p.source_version');
-      packages.set(key, p ? { ecosystem: p.ecosystem, name: p.name, version: p.version, sourceName: p.source_name, sourceVersion: p.source_version } : undefined);
-    }
-    const pkg = packages.get(key) ?? { ecosystem: r.ecosystem ?? '', name: r.package_name, version: r.installed_version, sourceName: null, sourceVersion: null };
+    const pkg = {
+      ecosystem: r.package_ecosystem ?? r.ecosystem ?? '',
+      name: r.package_name,
+      version: r.installed_version,
+      sourceName: r.package_ecosystem === null ? null : r.source_name,
+      sourceVersion: r.package_ecosystem === null ? null : r.source_version,
+    };
     const findingIds = new Set([r.vuln_name, ...r.aliases].map(normalizeId));
-    const image = { digest: r.digest, repositories: repos, release: null };
+    const image = { digest: r.digest, repositories: r.repositories, release: null };
     if (closing.some((v) => vexCovers(v, findingIds, pkg, image)) || decisions.exceptions.some((e) => exceptionCovers(e, findingIds, pkg, image, now))) drop.push(r.id);
   }
   if (drop.length === 0) return 0;
-  return trx('notifications').whereIn('id', drop).delete();
+  const result = await trx.raw('delete from notifications where id = any(?::uuid[])', [drop]);
+  return result.rowCount as number;
 }
