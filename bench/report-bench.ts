@@ -1,3 +1,4 @@
+import type { ImageReport } from '../src/matcher/image-report.ts';
 import { ReportService } from '../src/matcher/report-service.ts';
 import { createKnex } from '../src/store/database.ts';
 import { migrateLatest } from '../src/store/migrations.ts';
@@ -38,18 +39,18 @@ async function measure(ctx: BenchContext, mix: WorkloadMix): Promise<void> {
     const first = await time(() => reports.refresh(manifestId));
     const facts = await reports.facts(manifestId);
     const cold: number[] = [];
-    let findings = 0;
-    let bytes = 0;
+    let last: ImageReport | null = null;
     for (let i = 0; i < COLD_RUNS; i++) {
       cold.push(
         await time(async () => {
-          const { report } = await reports.refresh(manifestId);
-          findings = report.findings.length;
+          last = (await reports.refresh(manifestId)).report;
         }),
       );
     }
     cold.sort((a, b) => a - b);
-    bytes = ((await knex('reports').where({ manifest_id: manifestId }).first(knex.raw('length(report) as n'))) as { n: number }).n;
+    const findings = last!.findings.length;
+    const bytes = Buffer.byteLength(JSON.stringify(last));
+    const { stored } = (await knex('reports').where({ manifest_id: manifestId }).first(knex.raw('octet_length(report_zstd) as stored'))) as { stored: number };
 
     // Cold's floor: the candidate rows alone, fetched with the same lookups.
     const names = [...new Set(facts.packages.filter((p) => p.ecosystem === 'dpkg').flatMap((p) => [p.name, p.sourceName ?? p.name]))];
@@ -77,7 +78,7 @@ async function measure(ctx: BenchContext, mix: WorkloadMix): Promise<void> {
     lookup.sort((a, b) => a - b);
 
     const suffix = mix === 'typical' ? '' : '_stress';
-    const note = `${mix} mix: 500 packages, ${fetched} candidate rows of ${rows} in the table, ${findings} findings, report ${(bytes / 1e6).toFixed(1)} MB; ${db.engine} PostgreSQL`;
+    const note = `${mix} mix: 500 packages, ${fetched} candidate rows of ${rows} in the table, ${findings} findings, report ${(bytes / 1e6).toFixed(1)} MB (${Math.round(stored / 1e3)} kB stored); ${db.engine} PostgreSQL`;
     ctx.emit({
       name: `report.cold${suffix}_ms`,
       value: percentile(cold, 50),

@@ -81,20 +81,39 @@ function relevantFix(scheme: VersionScheme, installed: string, record: Candidate
 
 /** A check of `record` that compared no version: the verdict and why, nothing else known. */
 export function recordCheck(record: CandidateRecord, verdict: CheckVerdict, detail: string): RecordCheck {
+  return check(record, verdict, detail);
+}
+
+/** A check of `record`, with what was compared when it got that far (one object: thousands are made per image). */
+function check(
+  record: CandidateRecord,
+  verdict: CheckVerdict,
+  detail: string,
+  matchedBy: RecordCheck['matchedBy'] = null,
+  installedVersion: string | null = null,
+  affectedVersions: string | null = null,
+  fixedVersion: string | null = null,
+  comparison: RecordCheck['comparison'] = null,
+): RecordCheck {
   return {
     recordId: record.id,
     updater: record.updater,
     vulnerability: record.name,
     verdict,
-    matchedBy: null,
-    installedVersion: null,
-    affectedVersions: null,
-    fixedVersion: null,
-    comparison: null,
+    matchedBy,
+    installedVersion,
+    affectedVersions,
+    fixedVersion,
+    comparison,
     state: record.state,
     stateReason: record.stateReason,
     detail,
   };
+}
+
+/** A state in words (`not_fixed` → `not fixed`). */
+function stateWords(state: string): string {
+  return state.includes('_') ? state.replace(/_/g, ' ') : state;
 }
 
 /**
@@ -109,16 +128,14 @@ export function recordCheck(record: CandidateRecord, verdict: CheckVerdict, deta
  * `isAffected`. Never throws: an unreadable version gives `invalid-version`.
  */
 export function checkRecord(pkg: MatchPackage, record: CandidateRecord, context: CheckContext): RecordCheck {
-  const out = (verdict: CheckVerdict, detail: string, more: Partial<RecordCheck> = {}): RecordCheck => ({ ...recordCheck(record, verdict, detail), ...more });
-
-  if (record.ecosystem !== pkg.ecosystem) return out('other-ecosystem', `a record of ${record.ecosystem}, not ${pkg.ecosystem}`);
+  if (record.ecosystem !== pkg.ecosystem) return check(record, 'other-ecosystem', `a record of ${record.ecosystem}, not ${pkg.ecosystem}`);
   const osPackage = OS_PACKAGE_FORMATS.has(pkg.ecosystem);
   if (osPackage) {
     if (record.distribution === null || !context.releaseKeys.has(record.distribution)) {
-      return out('other-release', `a record for ${record.distribution ?? 'no release'}, not ${[...context.releaseKeys].join(' or ') || 'a known release'}`);
+      return check(record, 'other-release', `a record for ${record.distribution ?? 'no release'}, not ${[...context.releaseKeys].join(' or ') || 'a known release'}`);
     }
   } else if (record.distribution !== null) {
-    return out('other-release', `a ${record.distribution} distribution record for a language package`);
+    return check(record, 'other-release', `a ${record.distribution} distribution record for a language package`);
   }
 
   const sourceName = pkg.sourceName?.trim() || pkg.name;
@@ -126,21 +143,23 @@ export function checkRecord(pkg: MatchPackage, record: CandidateRecord, context:
   let matchedBy: 'binary' | 'source';
   let installed: string;
   if (record.packageKind === 'source') {
-    if (recordName !== lookupName(pkg.ecosystem, sourceName)) return out('other-package', `keyed by source package ${record.packageName}, not ${sourceName}`);
+    if (recordName !== lookupName(pkg.ecosystem, sourceName)) return check(record, 'other-package', `keyed by source package ${record.packageName}, not ${sourceName}`);
     matchedBy = 'source';
     installed = pkg.sourceVersion?.trim() || pkg.version;
   } else {
-    if (recordName !== lookupName(pkg.ecosystem, pkg.name)) return out('other-package', `keyed by package ${record.packageName}, not ${pkg.name}`);
+    if (recordName !== lookupName(pkg.ecosystem, pkg.name)) return check(record, 'other-package', `keyed by package ${record.packageName}, not ${pkg.name}`);
     matchedBy = 'binary';
     installed = pkg.version;
   }
-  const more: Partial<RecordCheck> = { matchedBy, installedVersion: installed, affectedVersions: describeAffected(record) };
+  const affectedVersions = describeAffected(record);
+  const compared = (verdict: CheckVerdict, detail: string, fix: string | null = null, comparison: RecordCheck['comparison'] = null): RecordCheck =>
+    check(record, verdict, detail, matchedBy, installed, affectedVersions, fix, comparison);
 
   if (record.arch !== null && record.arch.trim() !== '' && pkg.arch) {
     const own = arch(pkg.arch);
     const theirs = record.arch.split(/[|,\s]+/).filter(Boolean).map(arch);
     if (!['noarch', 'all'].includes(own) && !theirs.includes(own) && !theirs.includes('noarch')) {
-      return out('other-arch', `for ${record.arch}, not ${pkg.arch}`, more);
+      return compared('other-arch', `for ${record.arch}, not ${pkg.arch}`);
     }
   }
   if (pkg.ecosystem === 'rpm') {
@@ -149,13 +168,13 @@ export function checkRecord(pkg: MatchPackage, record: CandidateRecord, context:
     if (wanted !== stream) {
       const detail =
         wanted === null ? `a record for non-modular builds; the package is from module ${stream}` : stream === null ? `a record for module ${wanted}; the package is not modular` : `a record for module ${wanted}, not ${stream}`;
-      return out('other-module', detail, more);
+      return compared('other-module', detail);
     }
   }
   const scoped = repositoryMismatch(record.repository, context.imageCpes);
-  if (scoped !== null) return out('other-repository', scoped, more);
+  if (scoped !== null) return compared('other-repository', scoped);
 
-  if (!hasScheme(record.ecosystem)) return out('invalid-version', `no version scheme for ${record.ecosystem}`, more);
+  if (!hasScheme(record.ecosystem)) return compared('invalid-version', `no version scheme for ${record.ecosystem}`);
   const scheme = VERSION_SCHEME_BY_NAME[record.ecosystem];
   const kind = matchedBy === 'source' ? 'source version' : 'version';
   try {
@@ -174,26 +193,25 @@ export function checkRecord(pkg: MatchPackage, record: CandidateRecord, context:
       fix = relevantFix(scheme, installed, record, affected);
       comparison = fix === null ? null : scheme.compare(installed, fix);
     }
-    const withFix = { ...more, fixedVersion: fix, comparison };
     const reason = record.stateReason ? ` (${record.stateReason})` : '';
     if (record.state === 'not_affected') {
-      return out('not-affected', `the vendor says ${record.packageName} is not affected${reason}`, withFix);
+      return compared('not-affected', `the vendor says ${record.packageName} is not affected${reason}`, fix, comparison);
     }
     if (affected) {
       const why = fix !== null
         ? `${kind} ${short(installed)} < fixed version ${short(fix)}`
         : events.length > 0
-          ? `${kind} ${short(installed)} is in ${more.affectedVersions}`
+          ? `${kind} ${short(installed)} is in ${affectedVersions}`
           : `no fixed version`;
-      return out('affected', `${why}: affected, ${record.state.replace(/_/g, ' ')}${reason}`, withFix);
+      return compared('affected', `${why}: affected, ${stateWords(record.state)}${reason}`, fix, comparison);
     }
     if (fix !== null) {
       const rel = comparison === 0 ? '=' : '>';
-      return out('not-in-range', `${kind} ${short(installed)} ${rel} fixed version ${short(fix)}: not affected`, withFix);
+      return compared('not-in-range', `${kind} ${short(installed)} ${rel} fixed version ${short(fix)}: not affected`, fix, comparison);
     }
-    if (events.length > 0) return out('not-in-range', `${kind} ${short(installed)} is outside ${more.affectedVersions}: not affected`, withFix);
-    return out('not-in-range', `${record.state.replace(/_/g, ' ')} without a version${reason}: not counted`, withFix);
+    if (events.length > 0) return compared('not-in-range', `${kind} ${short(installed)} is outside ${affectedVersions}: not affected`, fix, comparison);
+    return compared('not-in-range', `${stateWords(record.state)} without a version${reason}: not counted`, fix, comparison);
   } catch (error) {
-    return out('invalid-version', `versions not comparable: ${String((error as Error).message ?? error).slice(0, 300)}`, more);
+    return compared('invalid-version', `versions not comparable: ${String((error as Error).message ?? error).slice(0, 300)}`);
   }
 }

@@ -224,10 +224,12 @@ function sample(items: readonly string[]): string {
   return items.length > SAMPLE ? `${shown.join(', ')}, …` : shown.join(', ');
 }
 
+const SEVERITY_RANK: Readonly<Record<Severity, number>> = Object.fromEntries(SEVERITIES.map((s, i) => [s, i])) as Record<Severity, number>;
+
 /** Most severe first, then package name, version and vulnerability. */
 export function compareFindings(a: Finding, b: Finding): number {
   return (
-    SEVERITIES.indexOf(b.severity) - SEVERITIES.indexOf(a.severity) ||
+    SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] ||
     compareText(a.package.name, b.package.name) ||
     compareText(a.package.version, b.package.version) ||
     compareText(a.vulnerability, b.vulnerability) ||
@@ -235,7 +237,8 @@ export function compareFindings(a: Finding, b: Finding): number {
   );
 }
 
-function rankItems(items: readonly Item[], key: string, priority: readonly string[]): Item[] {
+function rankItems(items: readonly Item[], key: string, priority: readonly string[]): readonly Item[] {
+  if (items.length === 1) return items;
   const prio = (u: string): number => {
     const i = priority.indexOf(u);
     return i < 0 ? priority.length : i;
@@ -263,24 +266,27 @@ function mergeFinding(pkg: MatchPackage, key: string, items: readonly Item[], pr
   const ranked = rankItems(items, key, priority);
   const primary = ranked[0]!;
   const vulnerability = isCveId(key) ? key : recordIds(primary.record)[0] ?? key;
-  const aliases = new Set<string>();
-  for (const i of ranked) for (const id of recordIds(i.record)) if (id !== vulnerability && !isCveId(id)) aliases.add(id);
+  // Aliases are the other ids that are not CVE ids: the finding's own CVE id is its vulnerability.
+  const aliases: string[] = [];
+  for (const i of ranked) for (const id of recordIds(i.record)) if (id !== vulnerability && !isCveId(id) && !aliases.includes(id)) aliases.push(id);
 
-  const cveIds = [vulnerability, ...[...aliases]].filter(isCveId);
-  const enrichment = cveIds.map((id) => enrich.get(id)).find((e) => e !== undefined) ?? {};
+  const enrichment: Enrichment = (isCveId(vulnerability) ? enrich.get(vulnerability) : undefined) ?? {};
   const nvdCvss = enrichment.nvd?.cvss ?? [];
 
   const cvss: Finding['cvss'] = { v2: null, v3: null, v4: null };
   for (const i of ranked) {
+    if (i.record.cvss.length === 0) continue;
     const sorted = [...i.record.cvss].sort((a, b) => compareText(b.version, a.version));
     for (const c of sorted) {
       const family = cvssFamily(c);
       if (cvss[family] === null) cvss[family] = scored(c, c.source ?? i.record.updater);
     }
   }
-  for (const c of [...nvdCvss].sort((a, b) => compareText(b.version, a.version))) {
-    const family = cvssFamily(c);
-    if (cvss[family] === null) cvss[family] = scored(c, 'nvd');
+  if (nvdCvss.length > 0) {
+    for (const c of [...nvdCvss].sort((a, b) => compareText(b.version, a.version))) {
+      const family = cvssFamily(c);
+      if (cvss[family] === null) cvss[family] = scored(c, 'nvd');
+    }
   }
 
   let severity: Severity = 'Unknown';
@@ -310,7 +316,7 @@ function mergeFinding(pkg: MatchPackage, key: string, items: readonly Item[], pr
     packageId: pkg.id,
     package: { name: pkg.name, version: pkg.version, ecosystem: pkg.ecosystem, sourceName: pkg.sourceName ?? null, sourceVersion: pkg.sourceVersion ?? null },
     vulnerability,
-    aliases: [...aliases].sort(),
+    aliases: aliases.sort(),
     state: primary.record.state,
     stateReason: primary.record.stateReason,
     fixedVersion: primary.check.fixedVersion,
@@ -320,9 +326,9 @@ function mergeFinding(pkg: MatchPackage, key: string, items: readonly Item[], pr
     cvss,
     epss: enrichment.epss ? { score: enrichment.epss.score, percentile: enrichment.epss.percentile, date: enrichment.epss.date } : null,
     kev: enrichment.kev ? { dateAdded: enrichment.kev.dateAdded, dueDate: enrichment.kev.dueDate, knownRansomware: enrichment.kev.knownRansomware } : null,
-    description: ranked.map((i) => i.record.description).find((d) => d !== null) ?? enrichment.nvd?.description ?? null,
+    description: ranked.find((i) => i.record.description !== null)?.record.description ?? enrichment.nvd?.description ?? null,
     links,
-    publishedAt: ranked.map((i) => i.record.publishedAt).find((d) => d !== null) ?? enrichment.nvd?.published ?? null,
+    publishedAt: ranked.find((i) => i.record.publishedAt !== null)?.record.publishedAt ?? enrichment.nvd?.published ?? null,
     source: { updater: primary.record.updater, recordId: primary.record.id, distribution: primary.record.distribution },
     explain: ranked.map((i) => i.check),
   };

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { promisify } from 'node:util';
+import { zstdCompress, zstdDecompress } from 'node:zlib';
 import type { Knex } from 'knex';
 import type { FoundDistribution } from '../ecosystems/scanner.ts';
 import type { EnrichmentRecord } from '../ecosystems/vulnerability-record.ts';
@@ -10,7 +12,7 @@ import type { CandidateRecord, MatchOptions, MatchPackage } from './match-input.
 import { matchPackages, type MatchResult } from './match-packages.ts';
 import { matchPlan, type Lookup } from './match-plan.ts';
 import { packageFromRow } from './package-from-row.ts';
-import { vulnerabilityFromRow } from '../store/vulnerability-row.ts';
+import { RECORD_COLUMNS, vulnerabilityFromValues } from '../store/vulnerability-row.ts';
 import { layerChainIds } from '../store/layer-chain-ids.ts';
 
 /** What the report service knows of one image before matching. */
@@ -35,22 +37,18 @@ export interface CachedReport {
   generation: number;
 }
 
-/** Columns of `vulnerabilities` the matcher reads (never `raw`, which holds the feed's whole record). */
-const CANDIDATE_COLUMNS = [
-  'id', 'updater', 'name', 'aliases', 'ecosystem', 'distribution', 'repository', 'module', 'package_name', 'package_kind', 'arch',
-  'affected_range', 'fixed_version', 'state', 'state_reason', 'vendor_severity', 'normalized_severity', 'severity_source', 'cvss',
-  'description', 'links', 'published_at', 'modified_at',
-] as const;
-
 /** Default bound of the in-process report cache: the JSON text size of the reports kept. */
 const DEFAULT_CACHE_BYTES = 128 * 1024 * 1024;
+
+const compress = promisify(zstdCompress);
+const decompress = promisify(zstdDecompress);
 
 /**
  * Reports from the database: an image's coalesced packages (`manifest_packages`) matched against
  * the `vulnerabilities` rows its match plan selects, enriched with NVD/EPSS/KEV. Reports are
- * cached per image in `reports` (the serialized JSON, its ETag and summary) with the
- * vulnerability-database generation they were made at; a feed run that touches an image's
- * packages deletes its cached report (in the run's transaction) and an operator decision marks it
+ * cached per image in `reports` (the serialized JSON, zstd-compressed here off the event loop so
+ * a write sends kilobytes, not megabytes; its ETag and summary) with the vulnerability-database
+ * generation they were made at; a feed run that touches an image's packages deletes its cached report (in the run's transaction) and an operator decision marks it
  * stale (generation -1: made again on the next read), so a cached report is current until then.
  * Parsed reports are also kept in process (least recently used first out, bounded by
  * `cacheBytes` of JSON), checked against the stored ETag on every read, so a poll costs one
@@ -92,10 +90,11 @@ export class ReportService {
       this.cache.set(manifestId, kept);
       return kept;
     }
-    const row = await this.knex('reports').where({ manifest_id: manifestId }).first('report', 'etag', 'generation');
+    const row = await this.knex('reports').where({ manifest_id: manifestId }).first('report_zstd', 'etag', 'generation');
     if (!row || Number(row.generation) < 0) return this.refresh(manifestId);
-    const cached = { report: JSON.parse(row.report as string) as ImageReport, etag: row.etag as string, generation: Number(row.generation) };
-    this.keep(manifestId, cached, (row.report as string).length);
+    const json = await decompress(row.report_zstd as Buffer);
+    const cached = { report: JSON.parse(json.toString('utf8')) as ImageReport, etag: row.etag as string, generation: Number(row.generation) };
+    this.keep(manifestId, cached, json.length);
     return cached;
   }
 
@@ -109,19 +108,19 @@ export class ReportService {
   async refresh(manifestId: number): Promise<CachedReport> {
     const [generation, facts] = await Promise.all([this.generation(), this.facts(manifestId)]);
     const { report, releaseKeys } = await this.compute(facts, { generation });
-    const text = JSON.stringify(report);
-    // The validator covers everything but the time it was made, so an unchanged recomputation keeps it.
-    const etag = `"${createHash('sha256').update(text.replace(`"generatedAt":${JSON.stringify(report.generatedAt)}`, '')).digest('hex').slice(0, 32)}"`;
+    const json = Buffer.from(JSON.stringify(report), 'utf8');
+    const compressed = compress(json);
+    const etag = reportEtag(json, report.generatedAt);
     await Promise.all([
       this.knex('reports')
-        .insert({ manifest_id: manifestId, generation, etag, report: text, summary: JSON.stringify(report.summary), created_at: this.knex.fn.now() })
+        .insert({ manifest_id: manifestId, generation, etag, report_zstd: await compressed, summary: JSON.stringify(report.summary), created_at: this.knex.fn.now() })
         .onConflict('manifest_id')
         .merge(),
       // Recorded for the reverse match: which release keys this image's OS packages follow.
       this.knex('manifests').where({ id: manifestId }).whereRaw('release_keys is distinct from ?::text[]', [releaseKeys]).update({ release_keys: releaseKeys }),
     ]);
     const cached = { report, etag, generation };
-    this.keep(manifestId, cached, text.length);
+    this.keep(manifestId, cached, json.length);
     return cached;
   }
 
@@ -269,13 +268,13 @@ export class ReportService {
     const results = await Promise.all(
       lookups.map(async (lookup) => {
         const query = this.knex('vulnerabilities')
-          .select(CANDIDATE_COLUMNS)
+          .select('id', ...RECORD_COLUMNS)
           .where({ ecosystem: lookup.ecosystem })
           .whereRaw('package_name = any(?)', [lookup.packageNames as string[]])
           .options({ rowMode: 'array' });
         if (lookup.distribution === null) query.whereNull('distribution');
         else query.where({ distribution: lookup.distribution });
-        return ((await query) as unknown as unknown[][]).map(candidateFromArray);
+        return ((await query) as unknown as unknown[][]).map(candidateFromValues);
       }),
     );
     return results.flat();
@@ -307,15 +306,22 @@ export class ReportService {
   }
 }
 
-
-/** A row of {@link CANDIDATE_COLUMNS} values, in that order, as the matcher's candidate record. */
-function candidateFromArray(v: unknown[]): CandidateRecord {
-  const r: Record<string, unknown> = {};
-  for (let i = 0; i < CANDIDATE_COLUMNS.length; i++) r[CANDIDATE_COLUMNS[i]!] = v[i];
-  return toCandidate(r);
+/** A row of `id` and {@link RECORD_COLUMNS} values as the matcher's candidate record. */
+function candidateFromValues(v: unknown[]): CandidateRecord {
+  const record = vulnerabilityFromValues(v, 1) as CandidateRecord;
+  record.id = Number(v[0]);
+  return record;
 }
 
-/** A `vulnerabilities` row as the matcher's candidate record. */
-export function toCandidate(r: Record<string, any>): CandidateRecord {
-  return { ...vulnerabilityFromRow(r), id: Number(r.id) };
+/**
+ * The validator of a report's JSON: a hash of everything but the `generatedAt` member (the first
+ * one, the report's own), so an unchanged recomputation keeps it.
+ */
+function reportEtag(json: Buffer, generatedAt: string): string {
+  const member = Buffer.from(`"generatedAt":${JSON.stringify(generatedAt)}`, 'utf8');
+  const at = json.indexOf(member);
+  const hash = createHash('sha256');
+  if (at < 0) hash.update(json);
+  else hash.update(json.subarray(0, at)).update(json.subarray(at + member.length));
+  return `"${hash.digest('hex').slice(0, 32)}"`;
 }

@@ -27,6 +27,8 @@ export const THIRD_PARTY_DEB_VERSION_MARKERS: ReadonlyArray<{ pattern: RegExp; r
 ];
 
 const MAX_VENDOR_SHOWN = 120;
+const DOMAIN_SUFFIXES = THIRD_PARTY_DEB_DOMAINS.map((d) => `.${d}`);
+const MAIL_DOMAIN = /@([A-Za-z0-9.-]+)>?\s*$/;
 
 /**
  * Why `pkg` is a third-party package the distribution's advisories do not speak of, or null when it
@@ -43,15 +45,16 @@ const MAX_VENDOR_SHOWN = 120;
 export function thirdPartyReason(pkg: MatchPackage, profile: DistroProfile | null, extraMaintainers: readonly string[] = []): string | null {
   const vendor = (pkg.vendor ?? '').trim();
   if (pkg.ecosystem === 'dpkg') {
-    const shown = vendor.slice(0, MAX_VENDOR_SHOWN);
-    const domain = /@([A-Za-z0-9.-]+)>?\s*$/.exec(vendor)?.[1]?.toLowerCase() ?? null;
+    const domain = MAIL_DOMAIN.exec(vendor)?.[1]?.toLowerCase() ?? null;
     if (domain !== null) {
-      const hit = THIRD_PARTY_DEB_DOMAINS.find((d) => domain === d || domain.endsWith(`.${d}`));
-      if (hit) return `maintainer ${shown} belongs to ${hit}, a third-party repository`;
+      const hit = THIRD_PARTY_DEB_DOMAINS.findIndex((d, i) => domain === d || domain.endsWith(DOMAIN_SUFFIXES[i]!));
+      if (hit >= 0) return `maintainer ${vendor.slice(0, MAX_VENDOR_SHOWN)} belongs to ${THIRD_PARTY_DEB_DOMAINS[hit]}, a third-party repository`;
     }
-    const lower = vendor.toLowerCase();
-    const extra = extraMaintainers.find((m) => m.trim() !== '' && lower.includes(m.trim().toLowerCase()));
-    if (extra !== undefined) return `maintainer ${shown} is configured as third-party (${extra.trim()})`;
+    if (extraMaintainers.length > 0) {
+      const lower = vendor.toLowerCase();
+      const extra = extraMaintainers.find((m) => m.trim() !== '' && lower.includes(m.trim().toLowerCase()));
+      if (extra !== undefined) return `maintainer ${vendor.slice(0, MAX_VENDOR_SHOWN)} is configured as third-party (${extra.trim()})`;
+    }
     const marker = THIRD_PARTY_DEB_VERSION_MARKERS.find((m) => m.pattern.test(pkg.version));
     if (marker) return `version ${pkg.version.slice(0, MAX_VENDOR_SHOWN)} is a build of ${marker.repository}, a third-party repository`;
     return null;

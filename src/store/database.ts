@@ -3,6 +3,7 @@ import type { Config } from '../config/config-schema.ts';
 import type { Logger } from '../log/create-logger.ts';
 import { redactUrl } from '../log/redact.ts';
 import { EmbeddedPostgres } from './embedded-postgres.ts';
+import { TYPE_PARSERS } from './type-parsers.ts';
 
 /** Which engine serves the database: a configured server, or the embedded one Lookout runs. */
 export type Engine = 'server' | 'embedded';
@@ -66,6 +67,7 @@ export function createKnex(url: string, options: KnexOptions = {}): Knex {
     connection: {
       connectionString: url,
       application_name: 'lookout',
+      types: TYPE_PARSERS,
       ...(statementTimeoutSeconds > 0 ? { statement_timeout: statementTimeoutSeconds * 1000 } : {}),
     },
     pool: {

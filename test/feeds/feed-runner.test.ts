@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { zstdCompressSync } from 'node:zlib';
 import { UNCHANGED, type Updater } from '../../src/ecosystems/updater.ts';
 import type { VulnerabilityRecord } from '../../src/ecosystems/vulnerability-record.ts';
 import { downloadToSpool } from '../../src/feeds/download-to-spool.ts';
@@ -147,7 +148,7 @@ test('a run invalidates cached reports of images that hold a touched package, an
     const [m] = await db.knex('manifests').insert({ digest, media_type: 'application/vnd.oci.image.manifest.v1+json', kind: 'image' }).returning('id');
     const [p] = await db.knex('packages').insert({ key: `${pkg}-key-${digest.slice(-4)}`, ecosystem: 'dpkg', name: `${pkg}2`, version: '1', source_name: pkg, source_version: '1' }).returning('id');
     await db.knex('manifest_packages').insert({ manifest_id: m.id, package_id: p.id, path: 'var/lib/dpkg/status', introduced_in: layer });
-    await db.knex('reports').insert({ manifest_id: m.id, generation: 1, etag: 'x', report: '{}' });
+    await db.knex('reports').insert({ manifest_id: m.id, generation: 1, etag: 'x', report_zstd: zstdCompressSync('{}') });
     return m.id;
   };
   const touched = await makeImage(`sha256:${'2'.repeat(64)}`, 'libxml2');
