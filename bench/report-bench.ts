@@ -8,7 +8,8 @@ import type { WorkloadMix } from './match-workload.ts';
 import { loadReportImage } from './report-fixture.ts';
 
 const TABLE_ROWS = 1_000_000;
-const COLD_RUNS = 30;
+const WARMUP_RUNS = 10;
+const COLD_RUNS = 60;
 const WARM_RUNS = 300;
 
 /**
@@ -18,8 +19,9 @@ const WARM_RUNS = 300;
  * releases, and generated Debian, Ubuntu, Alpine, Red Hat and OSV rows for other packages. Run
  * for the `typical` advisory mix (the figures the targets apply to) and the `stress` mix (see
  * match-workload.ts). Cold: computed (packages and candidates read, matched, built, stored), with
- * the table in the server's cache as it is in service; warm: the cached report as the API reads
- * it. References, in the same run: the bare SELECT of the same candidate rows (cold's floor), and
+ * the table in the server's cache and the process's code optimized (after unmeasured computations)
+ * as they are in service, the first computation of a fresh process given beside it (`first_ms`);
+ * warm: the cached report as the API reads it. References, in the same run: the bare SELECT of the same candidate rows (cold's floor), and
  * the bare lookup of the stored ETag (warm's floor).
  */
 const bench: Bench = async (ctx) => {
@@ -37,6 +39,8 @@ async function measure(ctx: BenchContext, mix: WorkloadMix): Promise<void> {
     const reports = new ReportService({ knex });
 
     const first = await time(() => reports.refresh(manifestId));
+    // A service computes reports all day: measured after the code has been optimized, as it runs there.
+    for (let i = 0; i < WARMUP_RUNS; i++) await reports.refresh(manifestId);
     const facts = await reports.facts(manifestId);
     const cold: number[] = [];
     let last: ImageReport | null = null;
@@ -86,6 +90,7 @@ async function measure(ctx: BenchContext, mix: WorkloadMix): Promise<void> {
       p50: percentile(cold, 50),
       p99: percentile(cold, 99),
       first_ms: round(first),
+      warmup_runs: WARMUP_RUNS,
       runs: COLD_RUNS,
       ...(mix === 'typical' ? { target: 'p50 <= 50 ms' } : {}),
       reference: { name: 'bare SELECT of the same candidate rows, p50', value: percentile(bare, 50), unit: 'ms' },

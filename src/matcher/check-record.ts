@@ -14,6 +14,11 @@ export interface CheckContext {
   releaseKeys: ReadonlySet<string>;
   /** Parsed `MatchOptions.repositoryCpes`, or null when not given. */
   imageCpes: readonly CpeFields[] | null;
+  /**
+   * Checks whose versions show no finding (`not-in-range`, `not-affected`) are only counted: they
+   * get no detail and no affected versions (thousands per image are not written for nothing).
+   */
+  brief?: boolean;
 }
 
 const ARCH_ALIASES: Readonly<Record<string, string>> = { amd64: 'x86_64', arm64: 'aarch64', i686: 'i386', i586: 'i386', x86: 'i386', armhf: 'armv7hl' };
@@ -151,9 +156,10 @@ export function checkRecord(pkg: MatchPackage, record: CandidateRecord, context:
     matchedBy = 'binary';
     installed = pkg.version;
   }
-  const affectedVersions = describeAffected(record);
+  let described: string | undefined;
+  const affectedVersions = (): string => (described ??= describeAffected(record));
   const compared = (verdict: CheckVerdict, detail: string, fix: string | null = null, comparison: RecordCheck['comparison'] = null): RecordCheck =>
-    check(record, verdict, detail, matchedBy, installed, affectedVersions, fix, comparison);
+    check(record, verdict, detail, matchedBy, installed, affectedVersions(), fix, comparison);
 
   if (record.arch !== null && record.arch.trim() !== '' && pkg.arch) {
     const own = arch(pkg.arch);
@@ -193,6 +199,9 @@ export function checkRecord(pkg: MatchPackage, record: CandidateRecord, context:
       fix = relevantFix(scheme, installed, record, affected);
       comparison = fix === null ? null : scheme.compare(installed, fix);
     }
+    if (context.brief === true && (record.state === 'not_affected' || !affected)) {
+      return check(record, record.state === 'not_affected' ? 'not-affected' : 'not-in-range', '', matchedBy, installed, null, fix, comparison);
+    }
     const reason = record.stateReason ? ` (${record.stateReason})` : '';
     if (record.state === 'not_affected') {
       return compared('not-affected', `the vendor says ${record.packageName} is not affected${reason}`, fix, comparison);
@@ -201,7 +210,7 @@ export function checkRecord(pkg: MatchPackage, record: CandidateRecord, context:
       const why = fix !== null
         ? `${kind} ${short(installed)} < fixed version ${short(fix)}`
         : events.length > 0
-          ? `${kind} ${short(installed)} is in ${affectedVersions}`
+          ? `${kind} ${short(installed)} is in ${affectedVersions()}`
           : `no fixed version`;
       return compared('affected', `${why}: affected, ${stateWords(record.state)}${reason}`, fix, comparison);
     }
@@ -209,7 +218,7 @@ export function checkRecord(pkg: MatchPackage, record: CandidateRecord, context:
       const rel = comparison === 0 ? '=' : '>';
       return compared('not-in-range', `${kind} ${short(installed)} ${rel} fixed version ${short(fix)}: not affected`, fix, comparison);
     }
-    if (events.length > 0) return compared('not-in-range', `${kind} ${short(installed)} is outside ${affectedVersions}: not affected`, fix, comparison);
+    if (events.length > 0) return compared('not-in-range', `${kind} ${short(installed)} is outside ${affectedVersions()}: not affected`, fix, comparison);
     return compared('not-in-range', `${stateWords(record.state)} without a version${reason}: not counted`, fix, comparison);
   } catch (error) {
     return compared('invalid-version', `versions not comparable: ${String((error as Error).message ?? error).slice(0, 300)}`);

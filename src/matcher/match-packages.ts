@@ -99,23 +99,29 @@ export function matchPackages(input: MatchInput): MatchResult {
   const priority = options.updaterPriority ?? [];
   const enrich = enrichmentIndex(input.enrichments ?? []);
   const imageCpes = options.repositoryCpes === undefined ? null : options.repositoryCpes.map(parseCpeUri).filter((c): c is CpeFields => c !== null);
-  const context: CheckContext = { releaseKeys: new Set(profile?.keys ?? []), imageCpes };
+  // Without checks listed, those that show no finding are only counted.
+  const context: CheckContext = { releaseKeys: new Set(profile?.keys ?? []), imageCpes, brief: maxChecks === 0 };
 
-  const index = new Map<string, CandidateRecord[]>();
+  // ecosystem → package name as records key it → records
+  const index = new Map<string, Map<string, CandidateRecord[]>>();
   const seenIds = new Set<number | string>();
   for (const record of input.records) {
     if (seenIds.has(record.id)) continue;
     seenIds.add(record.id);
-    const key = `${record.ecosystem}\u0000${lookupName(record.ecosystem, record.packageName)}`;
-    const list = index.get(key);
+    let byName = index.get(record.ecosystem);
+    if (byName === undefined) index.set(record.ecosystem, (byName = new Map()));
+    const name = lookupName(record.ecosystem, record.packageName);
+    const list = byName.get(name);
     if (list) list.push(record);
-    else index.set(key, [record]);
+    else byName.set(name, [record]);
   }
-  const candidatesOf = (pkg: MatchPackage): CandidateRecord[] => {
-    const own = index.get(`${pkg.ecosystem}\u0000${lookupName(pkg.ecosystem, pkg.name)}`) ?? [];
+  const candidatesOf = (pkg: MatchPackage): readonly CandidateRecord[] => {
+    const byName = index.get(pkg.ecosystem);
+    if (byName === undefined) return [];
+    const own = byName.get(lookupName(pkg.ecosystem, pkg.name)) ?? [];
     const source = pkg.sourceName?.trim();
     if (!source || lookupName(pkg.ecosystem, source) === lookupName(pkg.ecosystem, pkg.name)) return own;
-    const bySource = index.get(`${pkg.ecosystem}\u0000${lookupName(pkg.ecosystem, source)}`) ?? [];
+    const bySource = byName.get(lookupName(pkg.ecosystem, source)) ?? [];
     return bySource.length === 0 ? own : [...own, ...bySource];
   };
 

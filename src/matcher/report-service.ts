@@ -187,22 +187,30 @@ export class ReportService {
 
   /** Everything known about an indexed image: packages with their layers, distribution, notes. */
   async facts(manifestId: number): Promise<ImageFacts> {
-    const manifest = await this.knex('manifests').where({ id: manifestId }).first();
-    if (!manifest) throw new Error(`manifest ${manifestId} does not exist`);
-    const [rows, dist, layers, failed] = await Promise.all([
+    // One round of queries, run together: the base image's lookup follows the layers' alone.
+    const layersRead: Promise<string[]> = this.knex('manifest_layers as ml')
+      .join('layers as l', 'l.id', 'ml.layer_id')
+      .where('ml.manifest_id', manifestId)
+      .orderBy('ml.position')
+      .pluck('l.digest')
+      .then((digests) => digests as string[]); // a promise: a query builder would run again for each reader
+    const [manifest, rows, dist, layers, failed, base] = await Promise.all([
+      this.knex('manifests').where({ id: manifestId }).first(),
       this.knex('manifest_packages as mp')
         .join('packages as p', 'p.id', 'mp.package_id')
         .join('layers as l', 'l.id', 'mp.introduced_in')
         .where('mp.manifest_id', manifestId)
         .select('p.*', 'mp.path', 'mp.owner_package_id', 'l.digest as introduced_in'),
-      manifest.distribution_id ? this.knex('distributions').where({ id: manifest.distribution_id }).first() : null,
-      this.knex('manifest_layers as ml').join('layers as l', 'l.id', 'ml.layer_id').where('ml.manifest_id', manifestId).orderBy('ml.position').pluck('l.digest'),
+      this.knex('distributions').whereIn('id', this.knex('manifests').where({ id: manifestId }).select('distribution_id')).first(),
+      layersRead,
       this.knex('layer_scans as s')
         .join('manifest_layers as ml', 'ml.layer_id', 's.layer_id')
         .join('layers as l', 'l.id', 's.layer_id')
         .where({ 'ml.manifest_id': manifestId, 's.state': 'failed' })
         .distinct('l.digest', 's.error'),
+      layersRead.then((digests) => this.baseImage(manifestId, digests)),
     ]);
+    if (!manifest) throw new Error(`manifest ${manifestId} does not exist`);
     const packages: MatchPackage[] = rows.map((r) => ({
       ...packageFromRow(r),
       path: r.path,
@@ -221,7 +229,6 @@ export class ReportService {
           ...(dist.cpe ? { cpe: dist.cpe } : {}),
         }
       : null;
-    const base = await this.baseImage(manifestId, layers as string[]);
     const hint = typeof manifest.release_hint === 'string' ? manifest.release_hint.split(':') : null;
     const releaseHint: FoundDistribution | null = hint && hint.length === 2 ? { did: hint[0]!, versionId: hint[1]!, path: 'etc/apk/repositories' } : null;
     return {
@@ -262,19 +269,20 @@ export class ReportService {
 
   /**
    * The records the lookups select, one query per lookup, run together; rows come as arrays
-   * (no per-row objects from the driver).
+   * (no per-row objects from the driver), without the ecosystem and distribution the lookup
+   * selected them by (thousands of copies of one string), which are the lookup's.
    */
   private async candidates(lookups: readonly Lookup[]): Promise<CandidateRecord[]> {
     const results = await Promise.all(
       lookups.map(async (lookup) => {
         const query = this.knex('vulnerabilities')
-          .select('id', ...RECORD_COLUMNS)
+          .select(this.knex.raw(CANDIDATE_SELECT))
           .where({ ecosystem: lookup.ecosystem })
           .whereRaw('package_name = any(?)', [lookup.packageNames as string[]])
           .options({ rowMode: 'array' });
         if (lookup.distribution === null) query.whereNull('distribution');
         else query.where({ distribution: lookup.distribution });
-        return ((await query) as unknown as unknown[][]).map(candidateFromValues);
+        return ((await query) as unknown as unknown[][]).map((row) => candidateFromValues(row, lookup));
       }),
     );
     return results.flat();
@@ -306,10 +314,15 @@ export class ReportService {
   }
 }
 
-/** A row of `id` and {@link RECORD_COLUMNS} values as the matcher's candidate record. */
-function candidateFromValues(v: unknown[]): CandidateRecord {
+/** The select list of `id` and {@link RECORD_COLUMNS}, the lookup's own columns as nulls. */
+const CANDIDATE_SELECT = ['id', ...RECORD_COLUMNS.map((c) => (c === 'ecosystem' || c === 'distribution' ? `null as ${c}` : c))].join(', ');
+
+/** A row of {@link CANDIDATE_SELECT} values, selected by `lookup`, as the matcher's candidate record. */
+function candidateFromValues(v: unknown[], lookup: Lookup): CandidateRecord {
   const record = vulnerabilityFromValues(v, 1) as CandidateRecord;
   record.id = Number(v[0]);
+  record.ecosystem = lookup.ecosystem;
+  record.distribution = lookup.distribution;
   return record;
 }
 
