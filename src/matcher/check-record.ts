@@ -156,16 +156,13 @@ export function checkRecord(pkg: MatchPackage, record: CandidateRecord, context:
     matchedBy = 'binary';
     installed = pkg.version;
   }
-  let described: string | undefined;
-  const affectedVersions = (): string => (described ??= describeAffected(record));
-  const compared = (verdict: CheckVerdict, detail: string, fix: string | null = null, comparison: RecordCheck['comparison'] = null): RecordCheck =>
-    check(record, verdict, detail, matchedBy, installed, affectedVersions(), fix, comparison);
+  // No closures below: thousands of checks are made per image.
 
   if (record.arch !== null && record.arch.trim() !== '' && pkg.arch) {
     const own = arch(pkg.arch);
     const theirs = record.arch.split(/[|,\s]+/).filter(Boolean).map(arch);
     if (!['noarch', 'all'].includes(own) && !theirs.includes(own) && !theirs.includes('noarch')) {
-      return compared('other-arch', `for ${record.arch}, not ${pkg.arch}`);
+      return check(record, 'other-arch', `for ${record.arch}, not ${pkg.arch}`, matchedBy, installed, describeAffected(record));
     }
   }
   if (pkg.ecosystem === 'rpm') {
@@ -174,13 +171,13 @@ export function checkRecord(pkg: MatchPackage, record: CandidateRecord, context:
     if (wanted !== stream) {
       const detail =
         wanted === null ? `a record for non-modular builds; the package is from module ${stream}` : stream === null ? `a record for module ${wanted}; the package is not modular` : `a record for module ${wanted}, not ${stream}`;
-      return compared('other-module', detail);
+      return check(record, 'other-module', detail, matchedBy, installed, describeAffected(record));
     }
   }
   const scoped = repositoryMismatch(record.repository, context.imageCpes);
-  if (scoped !== null) return compared('other-repository', scoped);
+  if (scoped !== null) return check(record, 'other-repository', scoped, matchedBy, installed, describeAffected(record));
 
-  if (!hasScheme(record.ecosystem)) return compared('invalid-version', `no version scheme for ${record.ecosystem}`);
+  if (!hasScheme(record.ecosystem)) return check(record, 'invalid-version', `no version scheme for ${record.ecosystem}`, matchedBy, installed, describeAffected(record));
   const scheme = VERSION_SCHEME_BY_NAME[record.ecosystem];
   const kind = matchedBy === 'source' ? 'source version' : 'version';
   try {
@@ -202,25 +199,27 @@ export function checkRecord(pkg: MatchPackage, record: CandidateRecord, context:
     if (context.brief === true && (record.state === 'not_affected' || !affected)) {
       return check(record, record.state === 'not_affected' ? 'not-affected' : 'not-in-range', '', matchedBy, installed, null, fix, comparison);
     }
+    const range = describeAffected(record);
     const reason = record.stateReason ? ` (${record.stateReason})` : '';
+    let verdict: CheckVerdict;
+    let detail: string;
     if (record.state === 'not_affected') {
-      return compared('not-affected', `the vendor says ${record.packageName} is not affected${reason}`, fix, comparison);
-    }
-    if (affected) {
-      const why = fix !== null
-        ? `${kind} ${short(installed)} < fixed version ${short(fix)}`
+      verdict = 'not-affected';
+      detail = `the vendor says ${record.packageName} is not affected${reason}`;
+    } else if (affected) {
+      const why = fix !== null ? `${kind} ${short(installed)} < fixed version ${short(fix)}` : events.length > 0 ? `${kind} ${short(installed)} is in ${range}` : `no fixed version`;
+      verdict = 'affected';
+      detail = `${why}: affected, ${stateWords(record.state)}${reason}`;
+    } else {
+      verdict = 'not-in-range';
+      detail = fix !== null
+        ? `${kind} ${short(installed)} ${comparison === 0 ? '=' : '>'} fixed version ${short(fix)}: not affected`
         : events.length > 0
-          ? `${kind} ${short(installed)} is in ${affectedVersions()}`
-          : `no fixed version`;
-      return compared('affected', `${why}: affected, ${stateWords(record.state)}${reason}`, fix, comparison);
+          ? `${kind} ${short(installed)} is outside ${range}: not affected`
+          : `${stateWords(record.state)} without a version${reason}: not counted`;
     }
-    if (fix !== null) {
-      const rel = comparison === 0 ? '=' : '>';
-      return compared('not-in-range', `${kind} ${short(installed)} ${rel} fixed version ${short(fix)}: not affected`, fix, comparison);
-    }
-    if (events.length > 0) return compared('not-in-range', `${kind} ${short(installed)} is outside ${affectedVersions()}: not affected`, fix, comparison);
-    return compared('not-in-range', `${stateWords(record.state)} without a version${reason}: not counted`, fix, comparison);
+    return check(record, verdict, detail, matchedBy, installed, range, fix, comparison);
   } catch (error) {
-    return compared('invalid-version', `versions not comparable: ${String((error as Error).message ?? error).slice(0, 300)}`);
+    return check(record, 'invalid-version', `versions not comparable: ${String((error as Error).message ?? error).slice(0, 300)}`, matchedBy, installed, describeAffected(record));
   }
 }

@@ -20,15 +20,3 @@ export function enrichmentIndex(records: Iterable<EnrichmentRecord>): Map<string
   }
   return out;
 }
-
-const CVE = /^CVE-\d{4}-\d{4,}$/i;
-
-/**
- * The CVE ids named by `records` (their names and aliases), sorted and without duplicates: what to
- * fetch from the enrichment table before matching.
- */
-export function enrichmentIds(records: Iterable<{ name: string; aliases: readonly string[] }>): string[] {
-  const ids = new Set<string>();
-  for (const r of records) for (const id of [r.name, ...r.aliases]) if (CVE.test(id.trim())) ids.add(id.trim().toUpperCase());
-  return [...ids].sort();
-}

@@ -22,7 +22,7 @@ export interface MatchInput {
   releaseHint?: FoundDistribution | null;
   packages: readonly MatchPackage[];
   records: readonly CandidateRecord[];
-  /** NVD, EPSS and KEV data for the records' CVE ids (see `enrichmentIds`). */
+  /** NVD, EPSS and KEV data: at least that of the findings' CVE ids (`CheckedImage.enrichmentIds`). */
   enrichments?: Iterable<EnrichmentRecord>;
   options?: MatchOptions;
 }
@@ -74,6 +74,28 @@ interface Item {
   check: RecordCheck;
 }
 
+/** A finding to be: a package, the vulnerability it is keyed by, and the records that say it is affected. */
+interface FindingGroup {
+  pkg: MatchPackage;
+  key: string;
+  items: readonly Item[];
+}
+
+/**
+ * An image's packages checked against their candidate records, before the findings are merged
+ * (see {@link checkPackages}): everything but the NVD, EPSS and KEV data, whose CVE ids it names.
+ */
+export interface CheckedImage {
+  /** The CVE ids of the findings to be, sorted: the enrichment data {@link finishMatch} needs. */
+  readonly enrichmentIds: readonly string[];
+  readonly profile: DistroProfile | null;
+  readonly groups: readonly FindingGroup[];
+  readonly suppressed: Record<SuppressionReason, SuppressionCount>;
+  readonly explanations: PackageExplanation[];
+  readonly notes: string[];
+  readonly priority: readonly string[];
+}
+
 /**
  * Matches an image's packages against candidate records (see the rules of `checkRecord` and
  * `packageScope`) and merges what they say into one finding per (package, vulnerability):
@@ -93,11 +115,18 @@ interface Item {
  * Pure and synchronous; never throws on bad records (they become `invalid-version` checks).
  */
 export function matchPackages(input: MatchInput): MatchResult {
+  return finishMatch(checkPackages(input), input.enrichments ?? []);
+}
+
+/**
+ * The first step of {@link matchPackages}: every package checked and its affected records grouped
+ * per vulnerability, vetoes, suppressions, explanations and notes, but no finding merged yet, so
+ * that the enrichment data of the findings' CVE ids alone can be read before {@link finishMatch}.
+ */
+export function checkPackages(input: Omit<MatchInput, 'enrichments'>): CheckedImage {
   const options = input.options ?? {};
   const { profile, notes } = distroProfile(input.distribution, input.releaseHint ?? null);
   const maxChecks = Math.max(0, Math.floor(options.maxChecksPerPackage ?? DEFAULT_MAX_CHECKS));
-  const priority = options.updaterPriority ?? [];
-  const enrich = enrichmentIndex(input.enrichments ?? []);
   const imageCpes = options.repositoryCpes === undefined ? null : options.repositoryCpes.map(parseCpeUri).filter((c): c is CpeFields => c !== null);
   // Without checks listed, those that show no finding are only counted.
   const context: CheckContext = { releaseKeys: new Set(profile?.keys ?? []), imageCpes, brief: maxChecks === 0 };
@@ -126,7 +155,7 @@ export function matchPackages(input: MatchInput): MatchResult {
   };
 
   const byId = new Map<PackageId, MatchPackage>(input.packages.map((p) => [p.id, p]));
-  const findings: Finding[] = [];
+  const groupsOut: FindingGroup[] = [];
   const explanations: PackageExplanation[] = [];
   const suppressed: Record<SuppressionReason, SuppressionCount> = {
     'kernel-headers': { packages: 0, findings: 0 },
@@ -187,14 +216,13 @@ export function matchPackages(input: MatchInput): MatchResult {
         for (const i of items) checks.push({ ...i.check, verdict: 'superseded', detail: `${i.check.detail}; superseded: ${says}` });
         continue;
       }
-      const finding = mergeFinding(pkg, key, items, priority, enrich);
       if (kernel) {
         hidden++;
         for (const i of items) checks.push({ ...i.check, verdict: 'suppressed', detail: `${i.check.detail}; suppressed: ${pkg.name} holds kernel headers or build files, not a running kernel` });
         continue;
       }
       reported++;
-      findings.push(finding);
+      groupsOut.push({ pkg, key, items });
     }
     if (kernel) {
       suppressed['kernel-headers'].packages++;
@@ -217,8 +245,20 @@ export function matchPackages(input: MatchInput): MatchResult {
   if (unmatched.length > 0) notes.push(`${unmatched.length} package${unmatched.length === 1 ? ' is' : 's are'} not matched (${firstUnmatched}): ${sample(unmatched)}`);
   if (invalid > 0) notes.push(`${invalid} record${invalid === 1 ? '' : 's'} could not be compared with the installed version (${firstInvalid})`);
 
+  // A group keyed by something else than a CVE id names no CVE at all (see groupByVulnerability).
+  const enrichmentIds = [...new Set(groupsOut.map((g) => g.key).filter(isCveId))].sort(compareText);
+  return { enrichmentIds, profile, groups: groupsOut, suppressed, explanations, notes, priority: options.updaterPriority ?? [] };
+}
+
+/**
+ * The second step of {@link matchPackages}: one finding per group, enriched from `enrichments`
+ * (the data of the checked image's `enrichmentIds` is all it reads), sorted.
+ */
+export function finishMatch(checked: CheckedImage, enrichments: Iterable<EnrichmentRecord>): MatchResult {
+  const enrich = enrichmentIndex(enrichments);
+  const findings = checked.groups.map((g) => mergeFinding(g.pkg, g.key, g.items, checked.priority, enrich));
   findings.sort(compareFindings);
-  return { matcher: { ...MATCHER }, distribution: profile, findings, suppressed, explanations, notes };
+  return { matcher: { ...MATCHER }, distribution: checked.profile, findings, suppressed: checked.suppressed, explanations: checked.explanations, notes: checked.notes };
 }
 
 function explanation(packageId: PackageId, status: PackageMatchStatus, reason: string | null, findings: number, checks: RecordCheck[], max: number): PackageExplanation {

@@ -9,7 +9,7 @@ import type { DecisionSource } from '../decisions/decision-set.ts';
 import type { BaseImage } from '../remediation/build-remediation.ts';
 import { buildImageReport, type ImageReport } from './image-report.ts';
 import type { CandidateRecord, MatchOptions, MatchPackage } from './match-input.ts';
-import { matchPackages, type MatchResult } from './match-packages.ts';
+import { checkPackages, finishMatch, type MatchResult } from './match-packages.ts';
 import { matchPlan, type Lookup } from './match-plan.ts';
 import { packageFromRow } from './package-from-row.ts';
 import { RECORD_COLUMNS, vulnerabilityFromValues } from '../store/vulnerability-row.ts';
@@ -145,16 +145,15 @@ export class ReportService {
     // Without an explanation asked for, the checks behind each package's result are counted, not listed.
     const matchOptions = { ...this.options, ...(options.explain === true ? {} : { maxChecksPerPackage: 0 }), ...options.match };
     const plan = matchPlan(facts.distribution, facts.releaseHint, facts.packages, matchOptions);
-    // The enrichments of the candidates' CVE ids are selected with the candidates, not after them.
-    const [records, enrichments] = await Promise.all([this.candidates(plan.lookups), this.enrichmentsOf(plan.lookups)]);
-    const match = matchPackages({
+    const checked = checkPackages({
       distribution: facts.distribution,
       releaseHint: facts.releaseHint,
       packages: facts.packages,
-      records,
-      enrichments,
+      records: await this.candidates(plan.lookups),
       options: matchOptions,
     });
+    // NVD, EPSS and KEV data for the findings alone: a few thousand candidates name far more CVEs.
+    const match = finishMatch(checked, await this.enrichments(checked.enrichmentIds));
     const decided = await this.decide(facts, match);
     const report = buildImageReport({
       image: { digest: facts.digest, mediaType: facts.mediaType, platform: facts.platform, layers: facts.layers },
@@ -288,29 +287,14 @@ export class ReportService {
     return results.flat();
   }
 
-  /**
-   * The enrichments of every CVE id (name or alias) of the records the lookups select — the ids
-   * `enrichmentIds` (enrichment-index.ts) finds in the candidates — in one query that runs beside theirs.
-   */
-  private async enrichmentsOf(lookups: readonly Lookup[]): Promise<EnrichmentRecord[]> {
-    if (lookups.length === 0) return [];
-    const selects: string[] = [];
-    const bindings: Knex.RawBinding[] = [];
-    for (const lookup of lookups) {
-      selects.push(
-        `select v.name, v.aliases from vulnerabilities v
-          where v.ecosystem = ? and ${lookup.distribution === null ? 'v.distribution is null' : 'v.distribution = ?'} and v.package_name = any(?)`,
-      );
-      bindings.push(lookup.ecosystem, ...(lookup.distribution === null ? [] : [lookup.distribution]), lookup.packageNames as string[]);
-    }
-    const { rows } = await this.knex.raw<{ rows: { kind: EnrichmentRecord['kind']; vuln_name: string; data: any }[] }>(
-      `select e.kind, e.vuln_name, e.data from enrichments e
-        where e.vuln_name = any(array(
-          select distinct upper(btrim(id)) from (${selects.join(' union all ')}) c, unnest(c.aliases || c.name) id
-           where btrim(id) ~* '^CVE-[0-9]{4}-[0-9]{4,}$'))`,
-      bindings,
-    );
-    return rows.map((r) => ({ kind: r.kind, vulnName: r.vuln_name, data: r.data }) as EnrichmentRecord);
+  /** The NVD, EPSS and KEV data of `ids` (upper-case CVE ids), by the table's key (id, kind). */
+  private async enrichments(ids: readonly string[]): Promise<EnrichmentRecord[]> {
+    if (ids.length === 0) return [];
+    const rows = (await this.knex('enrichments')
+      .whereRaw('vuln_name = any(?)', [ids as string[]])
+      .select('kind', 'vuln_name', 'data')
+      .options({ rowMode: 'array' })) as unknown as Array<[EnrichmentRecord['kind'], string, any]>;
+    return rows.map(([kind, vulnName, data]) => ({ kind, vulnName, data }) as EnrichmentRecord);
   }
 }
 

@@ -7,9 +7,8 @@ import { parseKev } from '../../src/ecosystems/kev/parse-kev.ts';
 import { parseNvdPage } from '../../src/ecosystems/nvd/parse-nvd-pages.ts';
 import type { FoundDistribution, LayerFiles } from '../../src/ecosystems/scanner.ts';
 import type { EnrichmentRecord, VulnerabilityRecord } from '../../src/ecosystems/vulnerability-record.ts';
-import { enrichmentIds } from '../../src/matcher/enrichment-index.ts';
 import type { MatchPackage } from '../../src/matcher/match-input.ts';
-import { matchPackages } from '../../src/matcher/match-packages.ts';
+import { checkPackages, finishMatch, matchPackages } from '../../src/matcher/match-packages.ts';
 import { matchPlan } from '../../src/matcher/match-plan.ts';
 import { fixture, HAVE_FIXTURES, NO_FIXTURES } from '../helpers/fixtures.ts';
 import { checksOf, collect, explanationOf, finding, findingsOf, matchPackagesOf, osvRecords, pkg, runLookups, vexRecords, withIds } from './matcher-helpers.ts';
@@ -129,12 +128,16 @@ maybe(`enrichment: NVD severity when the advisory has none, CVSS by version, EPS
     osvLike('CVE-2023-45109', 'npm', 'example-widget', { affectedRange: { events: [{ introduced: '0' }] } }),
     osvLike('CVE-2024-9972', 'npm', 'example-widget', { affectedRange: { events: [{ introduced: '0' }, { fixed: '2.0.0' }] }, state: 'fixed', fixedVersion: '2.0.0' }),
   ]);
-  t.deepEqual(enrichmentIds(records), ['CVE-2021-44228', 'CVE-2023-45109', 'CVE-2024-9972']);
   const packages: MatchPackage[] = [
     { id: 'j', ecosystem: 'maven', name: 'org.apache.logging.log4j:log4j-core', version: '2.14.1', path: 'app/lib/log4j-core-2.14.1.jar' },
     { id: 'w', ecosystem: 'npm', name: 'example-widget', version: '1.2.3', path: 'app/node_modules/example-widget/package.json' },
   ];
   const result = matchPackages({ distribution: null, packages, records, enrichments });
+  // The findings' CVE ids (the GHSA advisory's by its alias) are all the enrichment data they need.
+  const checked = checkPackages({ distribution: null, packages, records });
+  t.deepEqual(checked.enrichmentIds, ['CVE-2021-44228', 'CVE-2023-45109', 'CVE-2024-9972']);
+  t.true(enrichments.length > checked.enrichmentIds.length * 3);
+  t.deepEqual(finishMatch(checked, enrichments.filter((e) => checked.enrichmentIds.includes(e.vulnName))).findings, result.findings);
   const log4j = finding(result, packages[0]!, 'CVE-2021-44228')!;
   t.like(log4j, { severity: 'Critical', severitySource: 'vendor', kev: { dateAdded: '2021-12-10', knownRansomware: true }, epss: null, aliases: ['GHSA-jfh8-c2jp-5v3q'] });
   t.like(log4j.cvss.v3, { score: 10, source: 'osv-maven' });
