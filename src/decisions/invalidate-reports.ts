@@ -7,7 +7,7 @@ import type { Knex } from 'knex';
  * successive invalidations would give the same validator (that of "no report") and a document
  * kept under it from the first would be served after the second.
  */
-const STALE = `generation = -1, etag = '"stale-' || gen_random_uuid() || '"', report = 'null', summary = null`;
+const STALE = `generation = -1, etag = '"stale-' || gen_random_uuid() || '"', report_zstd = ''::bytea, summary = null`;
 
 /** Rows of the images holding a package some vulnerability record of the ids names (as its name or an alias). */
 const MANIFESTS_OF_IDS = `
