@@ -287,14 +287,18 @@ export class ReportService {
     return results.flat();
   }
 
-  /** The NVD, EPSS and KEV data of `ids` (upper-case CVE ids), by the table's key (id, kind). */
+  /**
+   * The NVD, EPSS and KEV data of `ids` (upper-case CVE ids): one probe of the table's key (id,
+   * kind) per id. Written as a join with the ids, not `= any(ids)`, which the planner turns into a
+   * scan of the whole table past a few thousand ids.
+   */
   private async enrichments(ids: readonly string[]): Promise<EnrichmentRecord[]> {
     if (ids.length === 0) return [];
-    const rows = (await this.knex('enrichments')
-      .whereRaw('vuln_name = any(?)', [ids as string[]])
-      .select('kind', 'vuln_name', 'data')
-      .options({ rowMode: 'array' })) as unknown as Array<[EnrichmentRecord['kind'], string, any]>;
-    return rows.map(([kind, vulnName, data]) => ({ kind, vulnName, data }) as EnrichmentRecord);
+    const { rows } = await this.knex.raw<{ rows: Array<{ kind: EnrichmentRecord['kind']; vuln_name: string; data: any }> }>(
+      'select e.kind, e.vuln_name, e.data from unnest(?::text[]) as i(id) join enrichments e on e.vuln_name = i.id',
+      [ids as string[]],
+    );
+    return rows.map((r) => ({ kind: r.kind, vulnName: r.vuln_name, data: r.data }) as EnrichmentRecord);
   }
 }
 
