@@ -48,8 +48,9 @@ const decompress = promisify(zstdDecompress);
  * the `vulnerabilities` rows its match plan selects, enriched with NVD/EPSS/KEV. Reports are
  * cached per image in `reports` (the serialized JSON, zstd-compressed here off the event loop so
  * a write sends kilobytes, not megabytes; its ETag and summary) with the vulnerability-database
- * generation they were made at; a feed run that touches an image's packages deletes its cached report (in the run's transaction) and an operator decision marks it
- * stale (generation -1: made again on the next read), so a cached report is current until then.
+ * generation they were made at; a feed run that touches an image's packages deletes its cached
+ * report (in the run's transaction) and an operator decision marks it stale (generation -1: made
+ * again on the next read), so a cached report is current until then.
  * Parsed reports are also kept in process (least recently used first out, bounded by
  * `cacheBytes` of JSON), checked against the stored ETag on every read, so a poll costs one
  * indexed lookup; callers must not modify the reports they get. With a decision source, operator
