@@ -154,6 +154,11 @@ export function checkPackages(input: Omit<MatchInput, 'enrichments'>): CheckedIm
     return bySource.length === 0 ? own : [...own, ...bySource];
   };
 
+  // The binaries of one source build (Debian, Alpine) meet the same source-keyed records: such a
+  // record without an arch is checked once per build (source, source version, module), its check
+  // shared by the binaries (checks are never changed once made).
+  const buildChecks = new Map<string, Map<CandidateRecord, RecordCheck>>();
+
   const byId = new Map<PackageId, MatchPackage>(input.packages.map((p) => [p.id, p]));
   const groupsOut: FindingGroup[] = [];
   const explanations: PackageExplanation[] = [];
@@ -194,8 +199,18 @@ export function checkPackages(input: Omit<MatchInput, 'enrichments'>): CheckedIm
     const affected: Item[] = [];
     const notAffected: Item[] = [];
     const checks: RecordCheck[] = [];
+    const build = `${pkg.ecosystem}\u0000${pkg.sourceName?.trim() || pkg.name}\u0000${pkg.sourceVersion?.trim() || pkg.version}\u0000${pkg.module ?? ''}`;
+    let shared = buildChecks.get(build);
+    if (shared === undefined) buildChecks.set(build, (shared = new Map()));
     for (const record of candidates) {
-      const check = checkRecord(pkg, record, context);
+      let check: RecordCheck;
+      if (record.packageKind === 'source' && (record.arch === null || record.arch.trim() === '')) {
+        const known = shared.get(record);
+        if (known !== undefined) check = known;
+        else shared.set(record, (check = checkRecord(pkg, record, context)));
+      } else {
+        check = checkRecord(pkg, record, context);
+      }
       if (check.verdict === 'affected') affected.push({ record, check });
       else {
         if (check.verdict === 'not-affected' && record.distribution !== null) notAffected.push({ record, check });
@@ -316,7 +331,7 @@ function mergeFinding(pkg: MatchPackage, key: string, items: readonly Item[], pr
   const aliases: string[] = [];
   for (const i of ranked) for (const id of recordIds(i.record)) if (id !== vulnerability && !isCveId(id) && !aliases.includes(id)) aliases.push(id);
 
-  const enrichment: Enrichment = (isCveId(vulnerability) ? enrich.get(vulnerability) : undefined) ?? {};
+  const enrichment: Enrichment = (isCveId(vulnerability) ? enrich.get(vulnerability) : undefined) ?? NO_ENRICHMENT;
   const nvdCvss = enrichment.nvd?.cvss ?? [];
 
   const cvss: Finding['cvss'] = { v2: null, v3: null, v4: null };
@@ -329,7 +344,7 @@ function mergeFinding(pkg: MatchPackage, key: string, items: readonly Item[], pr
     }
   }
   if (nvdCvss.length > 0) {
-    for (const c of [...nvdCvss].sort((a, b) => compareText(b.version, a.version))) {
+    for (const c of nvdCvss.length === 1 ? nvdCvss : [...nvdCvss].sort((a, b) => compareText(b.version, a.version))) {
       const family = cvssFamily(c);
       if (cvss[family] === null) cvss[family] = scored(c, 'nvd');
     }
@@ -344,7 +359,8 @@ function mergeFinding(pkg: MatchPackage, key: string, items: readonly Item[], pr
     severitySource = rated.record.severitySource ?? 'vendor';
     vendorSeverity = rated.record.vendorSeverity ?? vendorSeverity;
   } else {
-    const nvd = [...nvdCvss].sort((a, b) => nvdRank(a) - nvdRank(b))[0];
+    let nvd: CvssScore | undefined;
+    for (const c of nvdCvss) if (nvd === undefined || NVD_RANK[c.version] < NVD_RANK[nvd.version]) nvd = c;
     if (nvd !== undefined) {
       const s = severityFromCvss(nvd);
       if (s !== 'Unknown') {
@@ -381,9 +397,9 @@ function mergeFinding(pkg: MatchPackage, key: string, items: readonly Item[], pr
 }
 
 /** NVD severity: v3.1 first, then v3.0, v4.0, v2. */
-function nvdRank(c: CvssScore): number {
-  return ({ '3.1': 0, '3.0': 1, '4.0': 2, '2.0': 3 } as const)[c.version];
-}
+const NVD_RANK: Readonly<Record<CvssScore['version'], number>> = { '3.1': 0, '3.0': 1, '4.0': 2, '2.0': 3 };
+
+const NO_ENRICHMENT: Enrichment = {};
 
 function scored(c: CvssScore, source: string): FindingCvss {
   return { version: c.version, vector: c.vector, score: c.score, source };
