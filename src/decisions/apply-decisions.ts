@@ -122,12 +122,15 @@ export function applyDecisions(
   now: Date,
 ): DecidedFindings {
   if (decisions.vex.length === 0 && decisions.exceptions.length === 0) return { findings: [...findings], suppressed: [] };
+  // Each finding looks only at the decisions that name one of its ids, not at all of them.
+  const vexById = byId(decisions.vex, (v) => [v.vulnerability, ...v.aliases]);
+  const exceptionsById = byId(decisions.exceptions, (e) => [e.vulnerability]);
   const out: Finding[] = [];
   const suppressed: SuppressedFinding[] = [];
   for (const f of findings) {
     const ids = new Set(findingIds(f));
     const pkg = packages.get(String(f.packageId as PackageId));
-    const statements = decisions.vex.filter((v) => vexCovers(v, ids, pkg, image));
+    const statements = naming(vexById, ids).filter((v) => vexCovers(v, ids, pkg, image));
     const closing = pickVex(statements.filter((v) => v.status === 'not_affected' || v.status === 'fixed'));
     if (closing !== undefined) {
       const suppression: Suppression = {
@@ -142,7 +145,7 @@ export function applyDecisions(
       suppressed.push({ ...f, suppression });
       continue;
     }
-    const exception = pickException(decisions.exceptions.filter((e) => exceptionCovers(e, ids, pkg, image, now)));
+    const exception = pickException(naming(exceptionsById, ids).filter((e) => exceptionCovers(e, ids, pkg, image, now)));
     if (exception !== undefined) {
       suppressed.push({
         ...f,
@@ -163,4 +166,24 @@ export function applyDecisions(
     }
   }
   return { findings: out, suppressed };
+}
+
+/** `items` by each id `idsOf` gives. */
+function byId<T>(items: readonly T[], idsOf: (item: T) => readonly string[]): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const item of items) {
+    for (const id of idsOf(item)) {
+      const list = out.get(id);
+      if (list === undefined) out.set(id, [item]);
+      else if (list[list.length - 1] !== item) list.push(item);
+    }
+  }
+  return out;
+}
+
+/** The items of `index` under any of `ids`, each once. */
+function naming<T>(index: ReadonlyMap<string, readonly T[]>, ids: ReadonlySet<string>): T[] {
+  const found = new Set<T>();
+  for (const id of ids) for (const item of index.get(id) ?? []) found.add(item);
+  return [...found];
 }
