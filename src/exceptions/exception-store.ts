@@ -3,16 +3,8 @@ import type { ExceptionDecision } from '../decisions/decision-set.ts';
 import { invalidateReportsFor, manifestsFor } from '../decisions/invalidate-reports.ts';
 import { toExceptionDecision } from '../decisions/pg-decision-source.ts';
 
-/** An exception to store. */
-export interface NewException {
-  vulnerability: string;
-  packageName: string | null;
-  repositoryPattern: string | null;
-  imageDigest: string | null;
-  reason: string;
-  author: string;
-  expiresAt: Date;
-}
+/** An exception to store: a decision without its id, expiring at a time. */
+export type NewException = Omit<ExceptionDecision, 'id' | 'expiresAt'> & { expiresAt: Date };
 
 /** A stored exception, with its life. */
 export interface StoredException extends ExceptionDecision {

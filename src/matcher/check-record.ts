@@ -84,13 +84,11 @@ function relevantFix(scheme: VersionScheme, installed: string, record: Candidate
   return fixed === '' || fixed === '0' ? null : fixed;
 }
 
-/** A check of `record` that compared no version: the verdict and why, nothing else known. */
-export function recordCheck(record: CandidateRecord, verdict: CheckVerdict, detail: string): RecordCheck {
-  return check(record, verdict, detail);
-}
-
-/** A check of `record`, with what was compared when it got that far (one object: thousands are made per image). */
-function check(
+/**
+ * A check of `record`: the verdict and why, and what was compared when it got that far (nothing
+ * for a check that compared no version). One object: thousands are made per image.
+ */
+export function recordCheck(
   record: CandidateRecord,
   verdict: CheckVerdict,
   detail: string,
@@ -133,14 +131,14 @@ function stateWords(state: string): string {
  * `isAffected`. Never throws: an unreadable version gives `invalid-version`.
  */
 export function checkRecord(pkg: MatchPackage, record: CandidateRecord, context: CheckContext): RecordCheck {
-  if (record.ecosystem !== pkg.ecosystem) return check(record, 'other-ecosystem', `a record of ${record.ecosystem}, not ${pkg.ecosystem}`);
+  if (record.ecosystem !== pkg.ecosystem) return recordCheck(record, 'other-ecosystem', `a record of ${record.ecosystem}, not ${pkg.ecosystem}`);
   const osPackage = OS_PACKAGE_FORMATS.has(pkg.ecosystem);
   if (osPackage) {
     if (record.distribution === null || !context.releaseKeys.has(record.distribution)) {
-      return check(record, 'other-release', `a record for ${record.distribution ?? 'no release'}, not ${[...context.releaseKeys].join(' or ') || 'a known release'}`);
+      return recordCheck(record, 'other-release', `a record for ${record.distribution ?? 'no release'}, not ${[...context.releaseKeys].join(' or ') || 'a known release'}`);
     }
   } else if (record.distribution !== null) {
-    return check(record, 'other-release', `a ${record.distribution} distribution record for a language package`);
+    return recordCheck(record, 'other-release', `a ${record.distribution} distribution record for a language package`);
   }
 
   const sourceName = pkg.sourceName?.trim() || pkg.name;
@@ -148,11 +146,11 @@ export function checkRecord(pkg: MatchPackage, record: CandidateRecord, context:
   let matchedBy: 'binary' | 'source';
   let installed: string;
   if (record.packageKind === 'source') {
-    if (recordName !== lookupName(pkg.ecosystem, sourceName)) return check(record, 'other-package', `keyed by source package ${record.packageName}, not ${sourceName}`);
+    if (recordName !== lookupName(pkg.ecosystem, sourceName)) return recordCheck(record, 'other-package', `keyed by source package ${record.packageName}, not ${sourceName}`);
     matchedBy = 'source';
     installed = pkg.sourceVersion?.trim() || pkg.version;
   } else {
-    if (recordName !== lookupName(pkg.ecosystem, pkg.name)) return check(record, 'other-package', `keyed by package ${record.packageName}, not ${pkg.name}`);
+    if (recordName !== lookupName(pkg.ecosystem, pkg.name)) return recordCheck(record, 'other-package', `keyed by package ${record.packageName}, not ${pkg.name}`);
     matchedBy = 'binary';
     installed = pkg.version;
   }
@@ -162,7 +160,7 @@ export function checkRecord(pkg: MatchPackage, record: CandidateRecord, context:
     const own = arch(pkg.arch);
     const theirs = record.arch.split(/[|,\s]+/).filter(Boolean).map(arch);
     if (!['noarch', 'all'].includes(own) && !theirs.includes(own) && !theirs.includes('noarch')) {
-      return check(record, 'other-arch', `for ${record.arch}, not ${pkg.arch}`, matchedBy, installed, describeAffected(record));
+      return recordCheck(record, 'other-arch', `for ${record.arch}, not ${pkg.arch}`, matchedBy, installed, describeAffected(record));
     }
   }
   if (pkg.ecosystem === 'rpm') {
@@ -171,13 +169,13 @@ export function checkRecord(pkg: MatchPackage, record: CandidateRecord, context:
     if (wanted !== stream) {
       const detail =
         wanted === null ? `a record for non-modular builds; the package is from module ${stream}` : stream === null ? `a record for module ${wanted}; the package is not modular` : `a record for module ${wanted}, not ${stream}`;
-      return check(record, 'other-module', detail, matchedBy, installed, describeAffected(record));
+      return recordCheck(record, 'other-module', detail, matchedBy, installed, describeAffected(record));
     }
   }
   const scoped = repositoryMismatch(record.repository, context.imageCpes);
-  if (scoped !== null) return check(record, 'other-repository', scoped, matchedBy, installed, describeAffected(record));
+  if (scoped !== null) return recordCheck(record, 'other-repository', scoped, matchedBy, installed, describeAffected(record));
 
-  if (!hasScheme(record.ecosystem)) return check(record, 'invalid-version', `no version scheme for ${record.ecosystem}`, matchedBy, installed, describeAffected(record));
+  if (!hasScheme(record.ecosystem)) return recordCheck(record, 'invalid-version', `no version scheme for ${record.ecosystem}`, matchedBy, installed, describeAffected(record));
   const scheme = VERSION_SCHEME_BY_NAME[record.ecosystem];
   const kind = matchedBy === 'source' ? 'source version' : 'version';
   try {
@@ -197,7 +195,7 @@ export function checkRecord(pkg: MatchPackage, record: CandidateRecord, context:
       comparison = fix === null ? null : scheme.compare(installed, fix);
     }
     if (context.brief === true && (record.state === 'not_affected' || !affected)) {
-      return check(record, record.state === 'not_affected' ? 'not-affected' : 'not-in-range', '', matchedBy, installed, null, fix, comparison);
+      return recordCheck(record, record.state === 'not_affected' ? 'not-affected' : 'not-in-range', '', matchedBy, installed, null, fix, comparison);
     }
     const range = describeAffected(record);
     const reason = record.stateReason ? ` (${record.stateReason})` : '';
@@ -218,8 +216,8 @@ export function checkRecord(pkg: MatchPackage, record: CandidateRecord, context:
           ? `${kind} ${short(installed)} is outside ${range}: not affected`
           : `${stateWords(record.state)} without a version${reason}: not counted`;
     }
-    return check(record, verdict, detail, matchedBy, installed, range, fix, comparison);
+    return recordCheck(record, verdict, detail, matchedBy, installed, range, fix, comparison);
   } catch (error) {
-    return check(record, 'invalid-version', `versions not comparable: ${String((error as Error).message ?? error).slice(0, 300)}`, matchedBy, installed, describeAffected(record));
+    return recordCheck(record, 'invalid-version', `versions not comparable: ${String((error as Error).message ?? error).slice(0, 300)}`, matchedBy, installed, describeAffected(record));
   }
 }
