@@ -88,6 +88,8 @@ interface FindingGroup {
 export interface CheckedImage {
   /** The CVE ids of the findings to be, sorted: the enrichment data {@link finishMatch} needs. */
   readonly enrichmentIds: readonly string[];
+  /** Every id the records of the findings to be carry (their vulnerabilities and aliases are among them). */
+  readonly recordIds: readonly string[];
   readonly profile: DistroProfile | null;
   readonly groups: readonly FindingGroup[];
   readonly suppressed: Record<SuppressionReason, SuppressionCount>;
@@ -262,7 +264,9 @@ export function checkPackages(input: Omit<MatchInput, 'enrichments'>): CheckedIm
 
   // A group keyed by something else than a CVE id names no CVE at all (see groupByVulnerability).
   const enrichmentIds = [...new Set(groupsOut.map((g) => g.key).filter(isCveId))].sort(compareText);
-  return { enrichmentIds, profile, groups: groupsOut, suppressed, explanations, notes, priority: options.updaterPriority ?? [] };
+  const ids = new Set<string>();
+  for (const g of groupsOut) for (const i of g.items) for (const id of recordIds(i.record)) ids.add(id);
+  return { enrichmentIds, recordIds: [...ids], profile, groups: groupsOut, suppressed, explanations, notes, priority: options.updaterPriority ?? [] };
 }
 
 /**

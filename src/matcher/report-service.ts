@@ -4,8 +4,8 @@ import { zstdCompress, zstdDecompress } from 'node:zlib';
 import type { Knex } from 'knex';
 import type { FoundDistribution } from '../ecosystems/scanner.ts';
 import type { EnrichmentRecord } from '../ecosystems/vulnerability-record.ts';
-import { applyDecisions, findingIds } from '../decisions/apply-decisions.ts';
-import type { DecisionSource } from '../decisions/decision-set.ts';
+import { applyDecisions, normalizeId } from '../decisions/apply-decisions.ts';
+import type { DecisionSet, DecisionSource } from '../decisions/decision-set.ts';
 import type { BaseImage } from '../remediation/build-remediation.ts';
 import { buildImageReport, type ImageReport } from './image-report.ts';
 import type { CandidateRecord, MatchOptions, MatchPackage } from './match-input.ts';
@@ -153,9 +153,17 @@ export class ReportService {
       records: await this.candidates(plan.lookups),
       options: matchOptions,
     });
-    // NVD, EPSS and KEV data for the findings alone: a few thousand candidates name far more CVEs.
-    const match = finishMatch(checked, await this.enrichments(checked.enrichmentIds));
-    const decided = await this.decide(facts, match);
+    // NVD, EPSS and KEV data for the findings alone (a few thousand candidates name far more CVEs),
+    // read beside the operator decisions that may apply to them.
+    const now = this.now();
+    const source = this.decisions !== null && checked.recordIds.length > 0 ? this.decisions : null;
+    const [enrichments, decisions, repositories] = await Promise.all([
+      this.enrichments(checked.enrichmentIds),
+      source?.forImage([...new Set(checked.recordIds.map(normalizeId))], now) ?? null,
+      source !== null && facts.manifestId > 0 ? source.repositoriesOf(facts.manifestId) : [],
+    ]);
+    const match = finishMatch(checked, enrichments);
+    const decided = decisions === null ? { findings: match.findings, suppressed: [] } : this.decide(facts, match, repositories, decisions, now);
     const report = buildImageReport({
       image: { digest: facts.digest, mediaType: facts.mediaType, platform: facts.platform, layers: facts.layers },
       distribution: facts.distribution,
@@ -171,14 +179,8 @@ export class ReportService {
     return { report, match, releaseKeys: [...(plan.distribution?.keys ?? [])] };
   }
 
-  /** The match's findings with the operator's decisions applied (none without a decision source). */
-  private async decide(facts: ImageFacts, match: MatchResult): Promise<ReturnType<typeof applyDecisions>> {
-    if (this.decisions === null || match.findings.length === 0) return { findings: match.findings, suppressed: [] };
-    const now = this.now();
-    const [repositories, decisions] = await Promise.all([
-      facts.manifestId > 0 ? this.decisions.repositoriesOf(facts.manifestId) : Promise.resolve([]),
-      this.decisions.forImage([...new Set(match.findings.flatMap(findingIds))], now),
-    ]);
+  /** The match's findings with the operator's decisions that name their ids applied. */
+  private decide(facts: ImageFacts, match: MatchResult, repositories: string[], decisions: DecisionSet, now: Date): ReturnType<typeof applyDecisions> {
     const d = facts.distribution;
     const release = d === null ? null : { did: d.did, versionId: d.versionId ?? null, versionCodename: d.versionCodename ?? null, key: match.distribution?.keys[0] ?? null };
     const packages = new Map(facts.packages.map((p) => [String(p.id), p]));
