@@ -122,15 +122,13 @@ export function applyDecisions(
   now: Date,
 ): DecidedFindings {
   if (decisions.vex.length === 0 && decisions.exceptions.length === 0) return { findings: [...findings], suppressed: [] };
-  // Each finding looks only at the decisions that name one of its ids, not at all of them.
-  const vexById = byId(decisions.vex, (v) => [v.vulnerability, ...v.aliases]);
-  const exceptionsById = byId(decisions.exceptions, (e) => [e.vulnerability]);
+  const naming = decisionIndex(decisions);
   const out: Finding[] = [];
   const suppressed: SuppressedFinding[] = [];
   for (const f of findings) {
     const ids = new Set(findingIds(f));
     const pkg = packages.get(String(f.packageId as PackageId));
-    const statements = naming(vexById, ids).filter((v) => vexCovers(v, ids, pkg, image));
+    const statements = naming.vex(ids).filter((v) => vexCovers(v, ids, pkg, image));
     const closing = pickVex(statements.filter((v) => v.status === 'not_affected' || v.status === 'fixed'));
     if (closing !== undefined) {
       const suppression: Suppression = {
@@ -145,7 +143,7 @@ export function applyDecisions(
       suppressed.push({ ...f, suppression });
       continue;
     }
-    const exception = pickException(naming(exceptionsById, ids).filter((e) => exceptionCovers(e, ids, pkg, image, now)));
+    const exception = pickException(naming.exceptions(ids).filter((e) => exceptionCovers(e, ids, pkg, image, now)));
     if (exception !== undefined) {
       suppressed.push({
         ...f,
@@ -166,6 +164,19 @@ export function applyDecisions(
     }
   }
   return { findings: out, suppressed };
+}
+
+/** The decisions of a set that name one of some ids, found by id rather than by trying each decision. */
+export interface DecisionIndex {
+  vex(ids: ReadonlySet<string>): VexDecision[];
+  exceptions(ids: ReadonlySet<string>): ExceptionDecision[];
+}
+
+/** {@link DecisionIndex} of `decisions`: statements by vulnerability and alias, exceptions by vulnerability. */
+export function decisionIndex(decisions: DecisionSet): DecisionIndex {
+  const vex = byId(decisions.vex, (v) => [v.vulnerability, ...v.aliases]);
+  const exceptions = byId(decisions.exceptions, (e) => [e.vulnerability]);
+  return { vex: (ids) => naming(vex, ids), exceptions: (ids) => naming(exceptions, ids) };
 }
 
 /** `items` by each id `idsOf` gives. */

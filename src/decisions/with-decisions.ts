@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { AppliedHook } from '../store/vulnerability-store.ts';
-import { exceptionCovers, normalizeId, vexCovers } from './apply-decisions.ts';
+import { decisionIndex, exceptionCovers, normalizeId, vexCovers } from './apply-decisions.ts';
 import type { DecisionSource } from './decision-set.ts';
 
 /** An outbox row of the run whose finding a decision names, with what deciding needs. */
@@ -84,6 +84,7 @@ async function dropSuppressed(trx: Knex.Transaction, runId: number, source: Deci
     [runId, upper, upper],
   );
 
+  const naming = decisionIndex({ vex: closing, exceptions: decisions.exceptions });
   const drop: string[] = [];
   for (const r of rows) {
     const pkg = {
@@ -95,7 +96,9 @@ async function dropSuppressed(trx: Knex.Transaction, runId: number, source: Deci
     };
     const findingIds = new Set([r.vuln_name, ...r.aliases].map(normalizeId));
     const image = { digest: r.digest, repositories: r.repositories, release: null };
-    if (closing.some((v) => vexCovers(v, findingIds, pkg, image)) || decisions.exceptions.some((e) => exceptionCovers(e, findingIds, pkg, image, now))) drop.push(r.id);
+    if (naming.vex(findingIds).some((v) => vexCovers(v, findingIds, pkg, image)) || naming.exceptions(findingIds).some((e) => exceptionCovers(e, findingIds, pkg, image, now))) {
+      drop.push(r.id);
+    }
   }
   if (drop.length === 0) return 0;
   const result = await trx.raw('delete from notifications where id = any(?::uuid[])', [drop]);
