@@ -9,6 +9,19 @@ export function scopeOf(kind: string, value: string | null): DecisionScope {
   return { kind: 'global' };
 }
 
+/**
+ * SQL for the names of the repositories an image is known under, as `repositoriesOf` gives them:
+ * those it is in and those of the indexes holding it (memberships not deleted), once each, in
+ * byte order, as a `text[]`. `manifestId` is an SQL expression for the image's id (a column).
+ */
+export function imageRepositoriesSql(manifestId: string): string {
+  return `array(select distinct r.name collate "C"
+                  from repository_manifests rm join repositories r on r.id = rm.repository_id
+                 where rm.deleted_at is null
+                   and (rm.manifest_id = ${manifestId} or rm.manifest_id in (select c.index_id from manifest_children c where c.child_id = ${manifestId}))
+                 order by 1)`;
+}
+
 /** Most decision rows read for one image (a report never needs more; a document with more is unusual). */
 const MAX_ROWS = 50_000;
 

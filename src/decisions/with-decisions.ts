@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { AppliedHook } from '../store/vulnerability-store.ts';
 import { decisionIndex, exceptionCovers, normalizeId, vexCovers } from './apply-decisions.ts';
 import type { DecisionSource } from './decision-set.ts';
+import { imageRepositoriesSql } from './pg-decision-source.ts';
 
 /** An outbox row of the run whose finding a decision names, with what deciding needs. */
 interface OutboxRow {
@@ -65,12 +66,7 @@ async function dropSuppressed(trx: Knex.Transaction, runId: number, source: Deci
         where n.update_run_id = ? and n.delivery_id is null
           and (upper(f.vuln_name) = any(?::text[]) or exists (select 1 from unnest(f.aliases) a where upper(a) = any(?::text[])))
      ), images as (
-       select i.manifest_id, m.digest,
-              coalesce((select array_agg(distinct r.name order by r.name)
-                          from repository_manifests rm join repositories r on r.id = rm.repository_id
-                         where rm.deleted_at is null
-                           and (rm.manifest_id = i.manifest_id or rm.manifest_id in (select c.index_id from manifest_children c where c.child_id = i.manifest_id))),
-                       '{}') as repositories
+       select i.manifest_id, m.digest, ${imageRepositoriesSql('i.manifest_id')} as repositories
          from (select distinct manifest_id from hit) i join manifests m on m.id = i.manifest_id
      )
      select h.id, i.digest, i.repositories, h.vuln_name, h.aliases, h.package_name, h.installed_version, h.ecosystem,
