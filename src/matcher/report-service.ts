@@ -113,10 +113,12 @@ export class ReportService {
     const compressed = compress(json);
     const etag = reportEtag(json, report.generatedAt);
     await Promise.all([
-      this.knex('reports')
-        .insert({ manifest_id: manifestId, generation, etag, report_zstd: await compressed, summary: JSON.stringify(report.summary), created_at: this.knex.fn.now() })
-        .onConflict('manifest_id')
-        .merge(),
+      compressed.then((zstd) =>
+        this.knex('reports')
+          .insert({ manifest_id: manifestId, generation, etag, report_zstd: zstd, summary: JSON.stringify(report.summary), created_at: this.knex.fn.now() })
+          .onConflict('manifest_id')
+          .merge(),
+      ),
       // Recorded for the reverse match: which release keys this image's OS packages follow.
       this.knex('manifests').where({ id: manifestId }).whereRaw('release_keys is distinct from ?::text[]', [releaseKeys]).update({ release_keys: releaseKeys }),
     ]);
